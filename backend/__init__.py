@@ -1,0 +1,1 @@
+"""Backend: FastAPI service, site registry, history, fleet health, alerts, irrigation advice, snow coverage."""

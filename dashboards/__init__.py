@@ -1,0 +1,1 @@
+"""Grafana dashboards as code, proven against the real InfluxDB."""

@@ -1,0 +1,1 @@
+"""Edge gateway: MQTT to InfluxDB through a durable spool, on the Raspberry Pi."""
