@@ -29,13 +29,18 @@ GPS week-rollover correction is applied.
 Numbers are parsed by hand from the bytes, at most 9 digits either side of the
 point, so every intermediate stays a small int on the ESP32 (no bigint
 allocation) and nothing like "nan", "1e5" or "1_0" that float() takes slips in.
+Fields are read in place through one list of comma positions rather than
+split into a dozen bytes objects; a sentence that is not RMC/GGA of an
+accepted talker (GSV, GSA, ... most of a receiver's output) is rejected
+without allocating anything.
 """
 
-_TALKERS = (b"GP", b"GN", b"GL", b"GB", b"BD", b"GA", b"QZ")
+_TALKERS = (0x4750, 0x474E, 0x474C, 0x4742, 0x4244, 0x4741, 0x515A)  # GP GN GL GB BD GA QZ as two bytes big-endian, so checking costs no allocation
 _POW10 = (1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000)
 _KNOT_KM_H = 1.852  # 1 international knot = 1852 m/h, exact by definition
 _RMC_MODES = b"ADEFMNPRS"  # NMEA 2.3 mode indicator (N = data not valid)
 _NAV_STATUS = b"ACSUV"  # NMEA 4.1 navigational status
+_MAX_FIELDS = 14  # GGA, the longest sentence accepted
 
 
 def _is_space(c):
@@ -44,89 +49,83 @@ def _is_space(c):
 
 
 def _hex(c):
-    """Value of one ASCII hex digit, or -1."""
+    """Value of one upper-case ASCII hex digit (NMEA 0183 writes the checksum as 0-9 A-F), or -1."""
     if 48 <= c <= 57:
         return c - 48
-    c |= 32
-    if 97 <= c <= 102:
-        return c - 87
+    if 65 <= c <= 70:
+        return c - 55
     return -1
 
 
-def _uint(f, a, b):
-    """Value of the ASCII digits f[a:b], or -1 if the range is empty, longer than 9 or not all digits."""
+def _uint(s, a, b):
+    """Value of the ASCII digits s[a:b], or -1 if the range is empty, longer than 9 or not all digits."""
     if a >= b or b - a > 9:
         return -1
     v = 0
     for k in range(a, b):
-        c = f[k]
+        c = s[k]
         if c < 48 or c > 57:
             return -1
         v = v * 10 + c - 48
     return v
 
 
-def _dec(f, signed=False):
-    """Float value of a decimal field ([-]digits[.digits]), None when empty; ValueError if malformed."""
-    n = len(f)
-    if n == 0:
+def _dec(s, pos, k, signed=False):
+    """Float value of field k ([-]digits[.digits]), None when empty; ValueError if malformed."""
+    a = pos[k - 1] + 1
+    b = pos[k]
+    if a == b:
         return None
-    a = 1 if signed and f[0] == 45 else 0
-    p = f.find(b".")
+    neg = signed and s[a] == 45
+    if neg:
+        a += 1
+    p = s.find(b".", a, b)
     if p < 0:
-        p = n
-    ip = _uint(f, a, p)
-    if ip < 0:
+        p = b
+    ip = _uint(s, a, p)
+    fp = _uint(s, p + 1, b) if p < b else 0
+    if ip < 0 or fp < 0:
         raise ValueError
-    v = float(ip)
-    if p < n:
-        fp = _uint(f, p + 1, n)
-        if fp < 0:
-            raise ValueError
-        v += fp / _POW10[n - p - 1]
-    return -v if a else v
+    v = ip + fp / _POW10[b - p - 1] if p < b else float(ip)
+    return -v if neg else v
 
 
-def _one_of(f, allowed):
-    """True when the field is empty or a single byte from `allowed`."""
-    return len(f) == 0 or (len(f) == 1 and allowed.find(f) >= 0)
+def _one_of(s, pos, k, allowed):
+    """True when field k is empty or a single byte from `allowed`."""
+    a = pos[k - 1] + 1
+    n = pos[k] - a
+    return n == 0 or (n == 1 and s[a] in allowed)
 
 
-def _coord(f, h, deg_digits, pos, neg):
-    """Decimal degrees from a (d)ddmm.mmmm field and its hemisphere letter; None if both empty; ValueError if malformed."""
-    n = len(f)
-    if n == 0 and len(h) == 0:
-        return None
-    if h == pos:
-        sign = 1
-    elif h == neg:
-        sign = -1
-    else:
+def _coord(s, pos, k, deg_digits, pos_letter, neg_letter):
+    """Decimal degrees from field k, (d)ddmm.mmmm, and its hemisphere letter in field k+1; None if both empty; ValueError if malformed."""
+    a = pos[k - 1] + 1
+    b = pos[k]
+    h = pos[k] + 1
+    if pos[k + 1] - h != 1:
+        if a == b and h == pos[k + 1]:
+            return None
         raise ValueError
-    p = f.find(b".")
+    p = s.find(b".", a, b)
     if p < 0:
-        p = n
-    if p < 3 or p > deg_digits + 2:
+        p = b
+    if p - a < 3 or p - a > deg_digits + 2:
         raise ValueError
-    deg = _uint(f, 0, p - 2)
-    whole_min = _uint(f, p - 2, p)
-    if deg < 0 or whole_min < 0 or whole_min > 59:
+    deg = _uint(s, a, p - 2)
+    whole_min = _uint(s, p - 2, p)
+    frac = _uint(s, p + 1, b) if p < b else 0
+    if deg < 0 or whole_min < 0 or whole_min > 59 or frac < 0:
         raise ValueError
-    frac_min = 0.0
-    if p < n:
-        fp = _uint(f, p + 1, n)
-        if fp < 0:
-            raise ValueError
-        frac_min = fp / _POW10[n - p - 1]
+    minutes = whole_min + frac / _POW10[b - p - 1] if p < b else whole_min
     limit = 90 if deg_digits == 2 else 180
-    if deg > limit or (deg == limit and (whole_min or frac_min)):
+    if deg > limit or (deg == limit and minutes):
         raise ValueError
-    return sign * (deg + (whole_min + frac_min) / 60)
-
-
-def _check_time(f):
-    """ValueError unless the time field is empty or digits with an optional fraction."""
-    _dec(f)
+    v = deg + minutes / 60
+    if s[h] == neg_letter:
+        return -v
+    if s[h] != pos_letter:
+        raise ValueError
+    return v
 
 
 def _days_from_civil(y, m, d):
@@ -135,22 +134,28 @@ def _days_from_civil(y, m, d):
         y -= 1
     era = y // 400
     yoe = y - era * 400  # year of era, 0..399
-    doy = (153 * (m + 9 if m <= 2 else m - 3) + 2) // 5 + d - 1  # day of the year starting 1 March
+    doy = (153 * (m + 9 if m <= 2 else m - 3) + 2) // 5 + d - 1  # day of the year counted from 1 March
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy  # day of era, 0..146096
     return era * 146097 + doe - 719468  # 719468 days from 0000-03-01 to 1970-01-01
 
 
-def _unix_s(tod, date):
-    """Whole Unix seconds (UTC) from hhmmss[.sss] and ddmmyy fields, or None if either is empty or out of range."""
-    if len(tod) < 6 or len(date) != 6 or (len(tod) > 6 and tod[6] != 46):
+def _unix_s(s, pos, k_time, k_date):
+    """Whole Unix seconds (UTC) from hhmmss[.sss] in field k_time and ddmmyy in k_date, or None if either is empty or out of range."""
+    a = pos[k_time - 1] + 1
+    b = pos[k_date - 1] + 1
+    if pos[k_time] - a < 6 or pos[k_date] - b != 6:
         return None
-    hh = _uint(tod, 0, 2)
-    mi = _uint(tod, 2, 4)
-    ss = _uint(tod, 4, 6)
-    d = _uint(date, 0, 2)
-    m = _uint(date, 2, 4)
-    y = _uint(date, 4, 6)
-    if hh < 0 or hh > 23 or mi < 0 or mi > 59 or ss < 0 or ss > 59 or y < 0 or m < 1 or m > 12 or d < 1:
+    if pos[k_time] - a > 6 and s[a + 6] != 46:
+        return None
+    hh = _uint(s, a, a + 2)
+    mi = _uint(s, a + 2, a + 4)
+    ss = _uint(s, a + 4, a + 6)
+    if hh < 0 or hh > 23 or mi < 0 or mi > 59 or ss < 0 or ss > 59:
+        return None
+    d = _uint(s, b, b + 2)
+    m = _uint(s, b + 2, b + 4)
+    y = _uint(s, b + 4, b + 6)
+    if y < 0 or m < 1 or m > 12 or d < 1:
         return None
     y += 1900 if y >= 80 else 2000
     if m == 2:
@@ -162,16 +167,21 @@ def _unix_s(tod, date):
     return _days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss
 
 
-def _ms(tod):
-    """Milliseconds of the fraction in hhmmss.sss (first three digits, zero-padded)."""
+def _ms(s, pos, k):
+    """Milliseconds of the fraction in hhmmss.sss, field k (first three digits, zero-padded)."""
+    a = pos[k - 1] + 8
+    b = pos[k]
     ms = 0
-    for k in range(7, 10):
-        ms = ms * 10 + (tod[k] - 48 if k < len(tod) else 0)
+    for j in range(a, a + 3):
+        ms = ms * 10 + (s[j] - 48 if j < b else 0)
     return ms
 
 
 def _frame(line):
-    """The bytes between '$' and '*' of a single checksummed RMC/GGA sentence, or None."""
+    """Comma positions of one checksummed RMC/GGA sentence, the '*' position last, or None.
+
+    Field k (1-based, after the address) is line[pos[k-1] + 1 : pos[k]].
+    """
     n = len(line)
     i = 0
     while i < n and _is_space(line[i]):
@@ -180,9 +190,11 @@ def _frame(line):
         n -= 1
     if n - i < 10 or line[i] != 36 or line[n - 3] != 42 or line[i + 6] != 44:
         return None
-    if line[i + 1 : i + 3] not in _TALKERS:
+    if (line[i + 1] << 8 | line[i + 2]) not in _TALKERS:
         return None
-    k3, k4, k5 = line[i + 3], line[i + 4], line[i + 5]
+    k3 = line[i + 3]
+    k4 = line[i + 4]
+    k5 = line[i + 5]
     if not ((k3 == 82 and k4 == 77 and k5 == 67) or (k3 == 71 and k4 == 71 and k5 == 65)):
         return None
     hi = _hex(line[n - 2])
@@ -190,14 +202,23 @@ def _frame(line):
     if hi < 0 or lo < 0:
         return None
     x = 0
+    commas = 0
     for k in range(i + 1, n - 3):
         c = line[k]
         if c < 32 or c > 126 or c == 36 or c == 42:  # control bytes, non-ASCII, a second '$' or '*'
             return None
+        if c == 44:
+            commas += 1
         x ^= c
-    if x != hi * 16 + lo:
+    if x != hi * 16 + lo or commas > _MAX_FIELDS:
         return None
-    return line[i + 1 : n - 3]
+    pos = [0] * (commas + 1)
+    p = i + 6
+    for k in range(commas):
+        pos[k] = p
+        p = line.find(b",", p + 1)
+    pos[commas] = n - 3
+    return pos
 
 
 def parse(sentence):
@@ -213,47 +234,51 @@ def parse(sentence):
         line = bytes(sentence)
     else:
         return None
-    body = _frame(line)
-    if body is None:
+    pos = _frame(line)
+    if pos is None:
         return None
-    f = body.split(b",")
-    nf = len(f) - 1
+    nf = len(pos) - 1
     try:
-        if body[2] == 82:
+        if line[pos[0] - 3] == 82:
             if nf < 11 or nf > 13:
                 return None
-            return _rmc(f, nf)
+            return _rmc(line, pos, nf)
         if nf != 14:
             return None
-        return _gga(f)
+        return _gga(line, pos)
     except ValueError:
         return None
 
 
-def _rmc(f, nf):
-    """RMC fields (f[1] is field 1, the time) to a dict; ValueError if malformed."""
-    tod, status, date = f[1], f[2], f[9]
-    if status != b"A" and status != b"V":
+def _rmc(s, pos, nf):
+    """RMC fields to a dict (field 1 time, 2 status, 3-6 position, 7 knots, 8 course, 9 date, 10-11 variation, 12 mode, 13 nav status); ValueError if malformed."""
+    a = pos[1] + 1
+    if pos[2] - a != 1 or (s[a] != 65 and s[a] != 86):
         raise ValueError
-    _check_time(tod)
-    if len(date) and _uint(date, 0, len(date)) < 0:
+    _dec(s, pos, 1)
+    if pos[9] > pos[8] + 1 and _uint(s, pos[8] + 1, pos[9]) < 0:
         raise ValueError
-    mode = f[12] if nf >= 12 else b""
-    if not _one_of(mode, _RMC_MODES) or (nf == 13 and not _one_of(f[13], _NAV_STATUS)):
+    if nf >= 12:
+        if not _one_of(s, pos, 12, _RMC_MODES):
+            raise ValueError
+        mode_n = pos[12] - pos[11] == 2 and s[pos[11] + 1] == 78
+    else:
+        mode_n = False
+    if nf == 13 and not _one_of(s, pos, 13, _NAV_STATUS):
         raise ValueError
-    lat = _coord(f[3], f[4], 2, b"N", b"S")
-    lon = _coord(f[5], f[6], 3, b"E", b"W")
-    speed_kn = _dec(f[7])
-    heading_deg = _dec(f[8])
+    lat = _coord(s, pos, 3, 2, 78, 83)  # N, S
+    lon = _coord(s, pos, 5, 3, 69, 87)  # E, W
+    speed_kn = _dec(s, pos, 7)
+    heading_deg = _dec(s, pos, 8)
     if heading_deg is not None and heading_deg > 360:
         raise ValueError
-    _dec(f[10])
-    if not _one_of(f[11], b"EW"):
+    _dec(s, pos, 10)
+    if not _one_of(s, pos, 11, b"EW"):
         raise ValueError
-    fix = status == b"A" and mode != b"N"
+    fix = s[a] == 65 and not mode_n
     if fix and (lat is None or lon is None):
         raise ValueError
-    t = _unix_s(tod, date)
+    t = _unix_s(s, pos, 1, 9)
     return {
         "kind": "RMC",
         "fix": fix,
@@ -262,30 +287,33 @@ def _rmc(f, nf):
         "speed_km_h": None if speed_kn is None else speed_kn * _KNOT_KM_H,
         "heading_deg": heading_deg,
         "t": t,
-        "t_ms": None if t is None else _ms(tod),
+        "t_ms": None if t is None else _ms(s, pos, 1),
     }
 
 
-def _gga(f):
-    """GGA fields (f[1] is field 1, the time) to a dict; ValueError if malformed."""
-    _check_time(f[1])
-    lat = _coord(f[2], f[3], 2, b"N", b"S")
-    lon = _coord(f[4], f[5], 3, b"E", b"W")
-    quality = _uint(f[6], 0, len(f[6]))
-    if quality < 0 or quality > 8 or len(f[6]) != 1:
+def _gga(s, pos):
+    """GGA fields to a dict (1 time, 2-5 position, 6 quality, 7 satellites, 8 HDOP, 9-10 altitude, 11-12 geoid separation, 13 DGPS age, 14 DGPS station); ValueError if malformed."""
+    _dec(s, pos, 1)
+    lat = _coord(s, pos, 2, 2, 78, 83)  # N, S
+    lon = _coord(s, pos, 4, 3, 69, 87)  # E, W
+    a = pos[5] + 1
+    quality = _uint(s, a, a + 1) if pos[6] - a == 1 else -1
+    if quality < 0 or quality > 8:
         raise ValueError
+    a = pos[6] + 1
     sats = None
-    if len(f[7]):
-        sats = _uint(f[7], 0, len(f[7]))
-        if sats < 0 or len(f[7]) > 2:
+    if pos[7] > a:
+        sats = _uint(s, a, pos[7]) if pos[7] - a <= 2 else -1
+        if sats < 0:
             raise ValueError
-    hdop = _dec(f[8])
-    alt_m = _dec(f[9], True)
-    _dec(f[11], True)
-    _dec(f[13])
-    if not _one_of(f[10], b"M") or not _one_of(f[12], b"M"):
+    hdop = _dec(s, pos, 8)
+    alt_m = _dec(s, pos, 9, True)
+    _dec(s, pos, 11, True)
+    _dec(s, pos, 13)
+    if not _one_of(s, pos, 10, b"M") or not _one_of(s, pos, 12, b"M"):
         raise ValueError
-    if len(f[14]) and (len(f[14]) > 4 or _uint(f[14], 0, len(f[14])) < 0):
+    a = pos[13] + 1
+    if pos[14] > a and (pos[14] - a > 4 or _uint(s, a, pos[14]) < 0):
         raise ValueError
     fix = quality > 0
     if fix and (lat is None or lon is None):
