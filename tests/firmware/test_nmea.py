@@ -387,6 +387,13 @@ CRAFTED = [
     (with_checksum(RMC_BODY.replace(",A,", ",X,", 1)), None),
     (with_checksum(GGA_BODY.replace(",1,08,", ",9,08,")), None),
     (with_checksum(GGA_BODY.replace(",1,08,", ",,08,")), None),
+    (with_checksum(GGA_BODY.replace(",1,08,", ",1,108,")), None),
+    (with_checksum(GGA_BODY.replace(",1,08,", ",1,,")), "GGA"),
+    (with_checksum(GGA_BODY[:-2] + ",1.5,0120"), "GGA"),
+    (with_checksum(GGA_BODY[:-2] + ",1.5x,0120"), None),
+    (with_checksum(GGA_BODY[:-2] + ",1.5,01200"), None),
+    (with_checksum(RMC_BODY.replace("084.4", "360.0")), "RMC"),
+    (with_checksum(RMC_BODY.replace("084.4", "360.1")), None),
     ("", None),
     ("$", None),
     ("\x1b[H\x1b[J", None),
@@ -425,6 +432,13 @@ CRAFTED_IDS = [
     "an unknown RMC status is rejected",
     "GGA quality 9 is rejected",
     "an empty GGA quality is rejected",
+    "a three-digit satellite count is rejected",
+    "an empty satellite count is fine",
+    "DGPS age and station are accepted",
+    "garbage in the DGPS age is rejected",
+    "a five-digit DGPS station is rejected",
+    "course 360.0 is accepted",
+    "course over 360 is rejected",
     "an empty line is None",
     "a lone dollar is None",
     "ANSI escapes alone are None",
@@ -443,6 +457,88 @@ def test_crafted_sentence(line: Any, kind: str | None) -> None:
         assert got is None
     else:
         assert got is not None and got["kind"] == kind
+
+
+FIX_RULES = [
+    (RMC_BODY, True),
+    (RMC_BODY[:-1] + "N", False),
+    (RMC_BODY.replace(",A,", ",V,", 1), False),
+    (RMC_BODY.rsplit(",", 1)[0], True),
+    (RMC_BODY.rsplit(",", 1)[0].replace(",A,", ",V,", 1), False),
+    (RMC_BODY + ",V", True),
+    (GGA_BODY.replace(",1,08,", ",0,08,"), False),
+    (GGA_BODY.replace(",1,08,", ",6,08,"), True),
+    (GGA_BODY.replace(",1,08,", ",8,08,"), True),
+]
+FIX_IDS = [
+    "RMC status A with mode A is a fix",
+    "RMC status A with mode N is no fix",
+    "RMC status V is no fix",
+    "old-style RMC status A is a fix",
+    "old-style RMC status V is no fix",
+    "NMEA 4.1 nav status V does not void an A/A fix",
+    "GGA quality 0 is no fix",
+    "GGA quality 6 (dead reckoning) is a fix",
+    "GGA quality 8 (simulation) is a fix",
+]
+
+
+@pytest.mark.parametrize(("body", "fix"), FIX_RULES, ids=FIX_IDS)
+def test_fix_rule(body: str, fix: bool) -> None:
+    """Fix follows RMC status and mode, or GGA quality > 0; without a fix there is no position."""
+    got = nmea.parse(with_checksum(body))
+    assert got is not None and got["fix"] is fix
+    assert (got["lat"] is None) is (not fix) and (got["lon"] is None) is (not fix)
+
+
+def rmc_at(tod: str, ddmmyy: str) -> str:
+    """A no-fix RMC carrying only a time and a date."""
+    return with_checksum(f"GPRMC,{tod},V,,,,,,,{ddmmyy},,,N")
+
+
+TIMES = [
+    ("000000", "010170", utc(2070, 1, 1, 0, 0, 0), 0),
+    ("235959.999", "311279", utc(2079, 12, 31, 23, 59, 59), 999),
+    ("120000", "010180", utc(1980, 1, 1, 12, 0, 0), 0),
+    ("120000.5", "290200", utc(2000, 2, 29, 12, 0, 0), 500),
+    ("120000.1234", "280224", utc(2024, 2, 28, 12, 0, 0), 123),
+    ("120000", "290201", None, None),
+    ("120000", "310426", None, None),
+    ("120000", "001026", None, None),
+    ("120000", "011326", None, None),
+    ("240000", "010126", None, None),
+    ("126000", "010126", None, None),
+    ("120060", "010126", None, None),
+    ("12000", "010126", None, None),
+    ("", "010126", None, None),
+    ("120000", "", None, None),
+]
+TIME_IDS = [
+    "1970-01-01 (year 70 is 2070, so this is not the epoch)",
+    "last millisecond of 2079, the latest two-digit year",
+    "1980-01-01, the earliest two-digit year",
+    "29 February 2000 exists",
+    "a fourth fraction digit is truncated, not rounded",
+    "29 February 2001 does not exist",
+    "31 April does not exist",
+    "day 0 does not exist",
+    "month 13 does not exist",
+    "hour 24 is not a time",
+    "minute 60 is not a time",
+    "second 60 (leap second) gives no time",
+    "a five-digit time is not a time",
+    "no time, no t",
+    "no date, no t",
+]
+
+
+@pytest.mark.parametrize(("tod", "ddmmyy", "t", "t_ms"), TIMES, ids=TIME_IDS)
+def test_rmc_time(tod: str, ddmmyy: str, t: int | None, t_ms: int | None) -> None:
+    """t is exact whole Unix seconds with t_ms beside it, or both None when the date or time is not a real one."""
+    got = nmea.parse(rmc_at(tod, ddmmyy))
+    assert got is not None
+    assert (got["t"], got["t_ms"]) == (t, t_ms)
+    assert t is None or type(got["t"]) is int
 
 
 def test_textbook_rmc_values() -> None:
@@ -557,19 +653,49 @@ def sentences(draw: st.DrawFn) -> tuple[str | bytes, dict[str, Any]]:
     return (line.encode() if draw(st.booleans()) else line), expected
 
 
+def assert_round_trip(line: str | bytes, got: dict[str, Any] | None, expected: dict[str, Any]) -> None:
+    """The parsed dict has exactly the encoded values: floats to 1e-6, everything else equal and of the same type."""
+    assert got is not None, line
+    assert set(got) == set(expected)
+    for key, want in expected.items():
+        if isinstance(want, float):
+            assert math.isclose(got[key], want, abs_tol=1e-6), (line, key, got[key], want)
+        else:
+            assert got[key] == want and type(got[key]) is type(want), (line, key, got[key], want)
+
+
 @settings(max_examples=300, deadline=None)
 @given(sentences())
 def test_valid_sentence_round_trips(case: tuple[str | bytes, dict[str, Any]]) -> None:
     """Values written into a checksummed sentence come back: lat/lon to 1e-6 degrees, time exact to the millisecond."""
     line, expected = case
-    got = nmea.parse(line)
-    assert got is not None, line
-    assert set(got) == set(expected)
-    for key, want in expected.items():
-        if isinstance(want, float):
-            assert math.isclose(got[key], want, abs_tol=1e-6), (key, got[key], want)
-        else:
-            assert got[key] == want and type(got[key]) is type(want), (key, got[key], want)
+    assert_round_trip(line, nmea.parse(line), expected)
+
+
+ROUND_TRIP = r'''
+import json
+import sys
+import nmea
+
+with open(sys.argv[1]) as fh:
+    cases = json.load(fh)
+for text, as_bytes in cases:
+    print(json.dumps(nmea.parse(text.encode() if as_bytes else text)))
+'''
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(sentences(), min_size=1, max_size=25))
+def test_valid_sentences_round_trip_on_micropython(
+    run_micropython: Callable[..., str], tmp_path_factory: pytest.TempPathFactory, cases: list[tuple[str | bytes, dict[str, Any]]]
+) -> None:
+    """The same round trip on the MicroPython unix port (100K heap): its own float parsing, ints for time."""
+    folder = tmp_path_factory.mktemp("round_trip")
+    (folder / "cases.json").write_text(json.dumps([[line.decode() if isinstance(line, bytes) else line, isinstance(line, bytes)] for line, _ in cases]))
+    out = run_micropython(ROUND_TRIP, heapsize=HEAP, args=[str(folder / "cases.json")]).splitlines()
+    assert len(out) == len(cases)
+    for (line, expected), text in zip(cases, out):
+        assert_round_trip(line, json.loads(text), expected)
 
 
 @settings(max_examples=200, deadline=None)
