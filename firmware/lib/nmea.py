@@ -8,7 +8,10 @@ float in the time path.
 of an accepted talker (GP GN GL GB BD GA QZ) with a correct checksum and the
 exact field count (RMC: 11 fields before NMEA 2.3, 12 with the mode field,
 13 with the NMEA 4.1 nav status; GGA: 14). A line holding two spliced
-sentences is None as a whole. Otherwise it returns a dict:
+sentences is None as a whole, and so is a sentence whose fields do not match
+their format (a fix without coordinates, minutes >= 60, "1e5" as a number).
+It never raises, whatever it is given. Bytes straight from the UART are the
+cheap input; a str is encoded first. Otherwise it returns a dict:
 
 - all: `kind` ("RMC" or "GGA"), `fix` (bool), `lat`, `lon` (decimal degrees,
   south and west negative, None without a fix).
@@ -21,8 +24,9 @@ Time: `t` is whole Unix seconds (1970 epoch, UTC) as an int and `t_ms` the
 milliseconds within that second (0..999, fraction digits past the third are
 truncated); both are None unless the date and time are valid. The two are kept
 apart because an ESP32 float is single precision: Unix seconds as a float are
-off by up to 2 minutes there, while an int is exact on every port, and a field
-that is always an int never changes type downstream. Join them where doubles
+off by up to 2 minutes there, while an int is exact on every port (a long int
+on the ESP32, whose small ints end at 2**30), and a field that is always an
+int never changes type downstream. Join them where doubles
 exist: `t + t_ms / 1000`. Two-digit years 80-99 are 19xx, the rest 20xx; no
 GPS week-rollover correction is applied.
 
