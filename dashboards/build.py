@@ -16,9 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from grafana_foundation_sdk.cog import plugins
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from . import alerts, farmer, fleet, provisioning, road
+from . import alerts, farmer, fleet, influxql, provisioning, road
 from .common import Lang
 from .settings import DashboardsSettings
 
@@ -31,8 +33,25 @@ def dashboards(cfg: DashboardsSettings | None = None) -> dict[str, dict[str, Any
     for lang in Lang:
         for builder in (farmer.build(lang, soil), road.build(lang, cfg.backend_url), fleet.build(lang)):
             doc = to_json(builder.build())
+            validate(doc)
             out[doc["uid"]] = doc
     return out
+
+
+def validate(doc: dict[str, Any]) -> Dashboard:
+    """Decode dashboard JSON into the SDK's typed models (panel options, field config, targets) and back.
+
+    Raises ValueError when the round trip loses or changes anything: the JSON is then not what
+    the SDK's Grafana schema describes.
+    """
+    plugins.register_default_plugins()  # panel option models (timeseries.Options, ...) for from_json
+    influxql.register()
+    model = Dashboard.from_json(doc)
+    back = to_json(model)
+    if back != doc:
+        changed = sorted(k for k in set(doc) | set(back) if doc.get(k) != back.get(k))
+        raise ValueError(f"dashboard {doc.get('uid')!r} does not survive the SDK model round trip: {changed}")
+    return model
 
 
 def to_json(model: object) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def base_dashboard(title: str, uid_: str, t: Text, description: str) -> db.Dashb
 
 def timeseries_panel() -> timeseries.Panel:
     """A time series panel with the legend below and a shared tooltip (readable on a phone)."""
-    return (timeseries.Panel()
+    return (timeseries.Panel().line_width(2).span_nulls(False)
             .legend(cb.VizLegendOptions().show_legend(True).display_mode(cm.LegendDisplayMode.LIST)
                     .placement(cm.LegendPlacement.BOTTOM))
             .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI).sort(cm.SortOrder.NONE)))
