@@ -14,7 +14,8 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from . import schema as s
-from .common import stat_panel, timeseries_panel, Lang, Text, base_dashboard, field_variable, grid, q, regex_match, site_variable, threshold_steps, uid
+from .common import (Lang, Text, base_dashboard, field_variable, grid, q, regex_match, site_variable,
+                     threshold_steps, timeseries_panel, uid)
 
 UID = "yukimizu-farmer"
 CM = "suffix: cm"  # Grafana has no centimetre unit; a custom suffix unit

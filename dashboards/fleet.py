@@ -16,7 +16,7 @@ from grafana_foundation_sdk.builders import table, timeseries
 from grafana_foundation_sdk.models import dashboard as dm
 
 from . import schema as s
-from .common import stat_panel, timeseries_panel, Lang, Text, base_dashboard, grid, q, regex_match, site_variable, uid
+from .common import Lang, Text, base_dashboard, grid, q, regex_match, site_variable, timeseries_panel, uid
 from .macros import format_duration
 
 UID = "yukimizu-fleet"

@@ -14,7 +14,8 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from . import schema as s
-from .common import stat_panel, timeseries_panel, DATASOURCE, Lang, Text, base_dashboard, grid, q, regex_match, site_variable, uid
+from .common import (Lang, Text, base_dashboard, grid, q, regex_match, site_variable, stat_panel,
+                     timeseries_panel, uid)
 
 UID = "yukimizu-road"
 # The town centre of Goshogawara (city hall, WGS84), where the map opens.
@@ -56,7 +57,8 @@ def plow_map_panel(t: Text, backend_url: str) -> geomap.Panel:
             .override_by_name("blade_down", [dm.DynamicConfigValue("mappings", [blade]),
                                              dm.DynamicConfigValue("unit", "string")])
             .override_by_regexp("latitude|longitude", [dm.DynamicConfigValue("unit", "degree")])
-            .view(geomap.MapViewConfig().id("coords").lat(MAP_CENTRE_LAT).lon(MAP_CENTRE_LON).zoom(MAP_ZOOM))
+            # the SDK (10.1) types lat/lon as int; Grafana stores floats
+            .view(geomap.MapViewConfig().id("coords").lat(MAP_CENTRE_LAT).lon(MAP_CENTRE_LON).zoom(MAP_ZOOM))  # type: ignore[arg-type]
             .basemap(cb.MapLayerOptions().type("osm-standard").name(t("地図", "Map")))
             .layers([markers]).grid_pos(grid(16, 14))
             .links([db.DashboardLink(t("詳しい除雪マップ", "Detailed plow map")).url(f"{backend_url}/map")
