@@ -89,17 +89,24 @@ def water_level_panel(t: Text) -> timeseries.Panel:
     """Paddy water depth against the target band for the growth stage (band from the backend's advice)."""
     level = (f'SELECT mean("{s.LEVEL_CM}") AS "level_cm" FROM "{s.WATER}" WHERE {_field_where()} '
              f'GROUP BY time($__interval), "{s.TAG_FIELD}" fill(none)')
-    band = (f'SELECT last("{s.ADVICE_TARGET_MIN_CM}") AS "target_min_cm", last("{s.ADVICE_TARGET_MAX_CM}") '
-            f'AS "target_max_cm" FROM "{s.ADVICE}" WHERE {_field_where()} '
-            f'GROUP BY time($__interval), "{s.TAG_FIELD}" fill(previous)')
+
+    def band(name: str) -> str:
+        return (f'SELECT last("{name}") AS "{name}" FROM "{s.ADVICE}" WHERE {_field_where()} '
+                f'GROUP BY time($__interval), "{s.TAG_FIELD}" fill(previous)')
+
+    low, high = t("目標下限", "Target min"), t("目標上限", "Target max")
     dashed = [dm.DynamicConfigValue("custom.lineStyle", {"fill": "dash", "dash": [10, 10]}),
               dm.DynamicConfigValue("color", {"mode": "fixed", "fixedColor": "green"})]
     return (timeseries_panel().id(10).title(t("水位と目標範囲", "Water level and target band"))
-            .description(t("田面からの水深。破線は生育段階に応じた目標の下限・上限",
-                           "Water depth above the field surface; dashed lines: target band for the growth stage"))
+            .description(t("田面からの水深。緑の帯は生育段階に応じた目標範囲 (バックエンドの助言)",
+                           "Water depth above the field surface; green band: target for the growth stage (backend advice)"))
             .with_target(q(level, "A").alias(t("水位", "Water level")))
-            .with_target(q(band, "B").alias("$col"))
-            .override_by_regexp(".*target_m(in|ax)_cm.*", dashed)
+            .with_target(q(band(s.ADVICE_TARGET_MIN_CM), "B").alias(low))
+            .with_target(q(band(s.ADVICE_TARGET_MAX_CM), "C").alias(high))
+            .override_by_query("B", dashed)
+            # shade the band: the upper line fills down to the lower one
+            .override_by_query("C", [*dashed, dm.DynamicConfigValue("custom.fillBelowTo", low),
+                                     dm.DynamicConfigValue("custom.fillOpacity", 15)])
             .unit(CM).grid_pos(grid(12, 8)))
 
 

@@ -115,13 +115,20 @@ def firmware_panel(t: Text) -> table.Panel:
 
 
 def spool_panel(t: Text) -> timeseries.Panel:
-    """Lines waiting in each gateway's spool (not yet in InfluxDB)."""
-    query = (f'SELECT max("{s.GW_SPOOL_DEPTH}") AS "spool_depth_lines" FROM "{s.GATEWAY}" WHERE $timeFilter '
+    """Lines waiting in each gateway's spool (not yet in InfluxDB), and the age of the oldest."""
+    depth = (f'SELECT max("{s.GW_SPOOL_DEPTH}") AS "spool_depth_lines" FROM "{s.GATEWAY}" WHERE $timeFilter '
              f'GROUP BY time($__interval), "{s.TAG_GATEWAY}" fill(none)')
-    return (timeseries_panel().id(7).title(t("ゲートウェイの未送信行数", "Gateway spool depth"))
-            .description(t("InfluxDB にまだ書けていない行数。増え続けるなら書き込み先の障害",
-                           "Lines not yet written to InfluxDB; a steady rise means the database is not taking writes"))
-            .with_target(q(query).alias("$tag_gateway")).unit("short").min(0).grid_pos(grid(8, 8)))
+    age = (f'SELECT max("{s.GW_SPOOL_AGE_S}") AS "spool_age_s" FROM "{s.GATEWAY}" WHERE $timeFilter '
+           f'GROUP BY time($__interval), "{s.TAG_GATEWAY}" fill(none)')
+    return (timeseries_panel().id(7).title(t("ゲートウェイの未送信", "Gateway spool"))
+            .description(t("InfluxDB にまだ書けていない行数 (左) と最古の行の待ち時間 (右)。増え続けるなら書き込み先の障害",
+                           "Lines not yet written to InfluxDB (left) and the wait of the oldest (right); "
+                           "a steady rise means the database is not taking writes"))
+            .with_target(q(depth, "A").alias(t("$tag_gateway 未送信行数", "$tag_gateway lines")))
+            .with_target(q(age, "B").alias(t("$tag_gateway 最古の待ち時間", "$tag_gateway oldest wait")))
+            .override_by_query("B", [dm.DynamicConfigValue("unit", "s"),
+                                     dm.DynamicConfigValue("custom.axisPlacement", "right")])
+            .unit("short").min(0).grid_pos(grid(8, 8)))
 
 
 def latency_panel(t: Text) -> timeseries.Panel:

@@ -133,9 +133,9 @@ class Pusher:
             saved = self.api.dashboard.update_dashboard(payload)
         except GrafanaClientError as e:
             if e.status_code == 412:
+                reason = e.response.get("status") if isinstance(e.response, dict) else None
                 return Outcome(uid, title, Action.CONFLICT, None,
-                               f"changed in Grafana by someone else since it was read (412 "
-                               f"{(e.response or {}).get('status', 'version-mismatch') if isinstance(e.response, dict) else 'version-mismatch'}); "
+                               f"changed in Grafana by someone else since it was read (412 {reason or 'version-mismatch'}); "
                                "run push again, or pass --overwrite to replace that change")
             raise _fail(e, self.url, f"saving dashboard {uid!r}") from None
         except GrafanaException as e:

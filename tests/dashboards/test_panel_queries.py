@@ -62,13 +62,17 @@ def water_level(s: Series, lang: str, field: str | None) -> None:
     assert len(levels) > 100 and set(levels) == {sd.LEVEL_CM[d] for d in devices}
 
 
-def water_band(s: Series, lang: str, field: str | None) -> None:
-    if field not in sd.BAND_CM:
-        assert s == [], "no advice, no band"
-        return
-    assert tag_values(s, "field_id") == {field}
-    last = rows(s)[-1]
-    assert (last["target_min_cm"], last["target_max_cm"]) == sd.BAND_CM[field]
+def water_band(edge: int) -> Callable[[Series, str, str | None], None]:
+    name = ("target_min_cm", "target_max_cm")[edge]
+
+    def check(s: Series, lang: str, field: str | None) -> None:
+        if field not in sd.BAND_CM:
+            assert s == [], "no advice, no band"
+            return
+        assert tag_values(s, "field_id") == {field}
+        assert rows(s)[-1][name] == sd.BAND_CM[field][edge]
+        assert len(column(s, name)) > 100, "the band holds between advice points (fill(previous))"
+    return check
 
 
 def soil_moisture(s: Series, lang: str, field: str | None) -> None:
@@ -171,6 +175,11 @@ def spool(s: Series, lang: str, field: str | None) -> None:
     assert max(column(s, "spool_depth_lines")) == 6
 
 
+def spool_age(s: Series, lang: str, field: str | None) -> None:
+    assert tag_values(s, "gateway") == {"gw-1"}
+    assert max(column(s, "spool_age_s")) == 6.0
+
+
 def latency(s: Series, lang: str, field: str | None) -> None:
     assert tag_values(s, "gateway") == {"gw-1"}
     assert all(12.5 <= v <= 16.5 for v in column(s, "write_latency_ms")) and column(s, "write_latency_ms")
@@ -189,7 +198,8 @@ EXPECT: dict[tuple[str, int, str], Callable[[Series, str, str | None], None]] = 
     ("yukimizu-farmer", 2, "A"): farmer_last_seen,
     ("yukimizu-farmer", 3, "A"): rain,
     ("yukimizu-farmer", 10, "A"): water_level,
-    ("yukimizu-farmer", 10, "B"): water_band,
+    ("yukimizu-farmer", 10, "B"): water_band(0),
+    ("yukimizu-farmer", 10, "C"): water_band(1),
     ("yukimizu-farmer", 11, "A"): soil_moisture,
     ("yukimizu-farmer", 12, "A"): soil_temp,
     ("yukimizu-farmer", 12, "B"): water_temp,
@@ -208,6 +218,7 @@ EXPECT: dict[tuple[str, int, str], Callable[[Series, str, str | None], None]] = 
     ("yukimizu-fleet", 5, "A"): rssi,
     ("yukimizu-fleet", 6, "A"): firmware,
     ("yukimizu-fleet", 7, "A"): spool,
+    ("yukimizu-fleet", 7, "B"): spool_age,
     ("yukimizu-fleet", 8, "A"): latency,
     ("yukimizu-fleet", 9, "A"): rejected,
 }
