@@ -62,8 +62,10 @@ def last_seen_panel(t: Text) -> table.Panel:
 def offline_panel(t: Text) -> table.Panel:
     """Field devices silent for 3 of their reporting intervals (plows are parked when silent)."""
     p = (table.Panel().id(2).title(t("応答のない機器 (間隔の3倍以上)", "Devices silent for 3 intervals"))
-         .description(t("予定の送信間隔の3倍以上データが届いていない機器 (土壌・水位 15分、気象 10分)",
-                        "No reading for 3 expected intervals (soil and water 15 min, weather 10 min)"))
+         .description(t("予定の送信間隔の3倍以上データが届いていない機器 (土壌・水位 15分、気象 10分)。"
+                        "表示期間内に一度は送信した機器が対象",
+                        "No reading for 3 expected intervals (soil and water 15 min, weather 10 min), among "
+                        "devices heard at least once in the time range"))
          .unit("none").no_value(t("全機器が応答中", "All devices reporting")).show_header(True).grid_pos(grid(12, 9))
          .with_transformation(dm.DataTransformerConfig(id_val="merge", options={}))
          .override_by_name("device_id", [dm.DynamicConfigValue("displayName", t("機器", "Device"))]))
