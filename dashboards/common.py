@@ -82,7 +82,7 @@ def threshold_steps(*steps: tuple[float | None, str]) -> db.ThresholdsConfig:
             .steps([dm.Threshold(value=v, color=c) for v, c in steps]))
 
 
-def base_dashboard(title: str, uid_: str, t: Text, description: str) -> db.Dashboard:
+def base_dashboard(title: str, uid_: str, description: str) -> db.Dashboard:
     """A dashboard with our defaults: JST, tags, refresh, editable off (provisioned from code)."""
     return (db.Dashboard(title).uid(uid_).description(description).tags(TAGS).timezone(TIMEZONE)
             .refresh("1m").time("now-24h", "now").readonly())

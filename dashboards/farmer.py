@@ -148,7 +148,7 @@ def build(lang: Lang | str = Lang.JA, soil: SoilWater = SoilWater()) -> db.Dashb
     """The farmer dashboard in one language (uid yukimizu-farmer or yukimizu-farmer-en)."""
     lang = Lang(lang)
     t = Text(lang)
-    d = base_dashboard(t("雪水 農家向け: 水田・畑の見守り", "yukimizu for farmers: paddies and fields"), uid(UID, lang), t,
+    d = base_dashboard(t("雪水 農家向け: 水田・畑の見守り", "yukimizu for farmers: paddies and fields"), uid(UID, lang),
                        t("圃場ごとの水位・土壌水分・温度・助言", "Water, soil moisture, temperature and advice per field"))
     d = (d.time("now-2d", "now").with_variable(site_variable(t)).with_variable(field_variable(t))
          .with_panel(advice_panel(t, lang)).with_panel(last_seen_panel(t)).with_panel(rain_panel(t))

@@ -156,7 +156,7 @@ def build(lang: Lang | str = Lang.JA) -> db.Dashboard:
     """The fleet health dashboard in one language (uid yukimizu-fleet or yukimizu-fleet-en)."""
     lang = Lang(lang)
     t = Text(lang)
-    d = base_dashboard(t("雪水 機器の健康状態", "yukimizu fleet health"), uid(UID, lang), t,
+    d = base_dashboard(t("雪水 機器の健康状態", "yukimizu fleet health"), uid(UID, lang),
                        t("センサー・除雪車・ゲートウェイの稼働状況", "Sensors, plows and gateways at a glance"))
     return (d.time("now-7d", "now").with_variable(site_variable(t))
             .with_panel(last_seen_panel(t)).with_panel(offline_panel(t))

@@ -118,7 +118,7 @@ def build(lang: Lang | str = Lang.JA, backend_url: str = "http://127.0.0.1:8000"
     """The road division dashboard in one language (uid yukimizu-road or yukimizu-road-en)."""
     lang = Lang(lang)
     t = Text(lang)
-    d = base_dashboard(t("雪水 道路課: 除雪の状況", "yukimizu road division: snow clearing"), uid(UID, lang), t,
+    d = base_dashboard(t("雪水 道路課: 除雪の状況", "yukimizu road division: snow clearing"), uid(UID, lang),
                        t("除雪車の位置・路線別の除雪率・遅れている路線", "Plow positions, coverage per route, routes behind"))
     return (d.time("now-12h", "now").refresh("30s")
             .with_variable(site_variable(t)).with_variable(schedule_variable(t))
