@@ -1,9 +1,12 @@
 """The road division's wall screen during a storm: where the plows are, what is cleared, what is late.
 
 "km plowed tonight" is computed in InfluxQL, not from the backend's coverage: coverage_pct has no
-route length to turn into km. It integrates GPS ground speed over time while the blade is down
-(`INTEGRAL(speed_km_h, 1h)` gives km), per vehicle in 5-minute buckets so that a stretch driven
-with the blade up is bridged for at most one bucket, then sums the vehicles.
+route length to turn into km. Distance is speed times time: per vehicle and 1-minute bucket, the
+mean GPS speed of the blade-down readings times 1/60 h, summed over buckets and vehicles (a
+Riemann sum). INTEGRAL() would be neater but InfluxDB 3's InfluxQL does not have it. A bucket in
+which the blade went down or up counts as a whole minute, so each blade-down stretch may be
+overcounted by up to one minute of driving (about 0.5 km at 30 km/h); plows must report at least
+once a minute while working.
 """
 from __future__ import annotations
 
@@ -16,13 +19,14 @@ from grafana_foundation_sdk.models import dashboard as dm
 from . import schema as s
 from .common import (Lang, Text, base_dashboard, grid, q, regex_match, site_variable, stat_panel,
                      timeseries_panel, uid)
+from .macros import parse_duration_ms
 
 UID = "yukimizu-road"
 # The town centre of Goshogawara (city hall, WGS84), where the map opens.
 MAP_CENTRE_LAT, MAP_CENTRE_LON, MAP_ZOOM = 40.8078, 140.4404, 12
 TONIGHT = "12h"  # "tonight" = the last 12 hours: a storm shift starts in the evening before
 ACTIVE_WINDOW = "10m"  # a plow is active when it sent anything in the last 10 minutes
-KM_BUCKET = "5m"
+KM_BUCKET = "1m"
 
 
 def _where(*extra: str) -> str:
@@ -81,11 +85,14 @@ def active_panel(t: Text) -> stat.Panel:
 
 def km_tonight_panel(t: Text) -> stat.Panel:
     """Kilometres driven with the blade down in the last 12 hours, all plows together."""
-    query = (f'SELECT sum("km") AS "km" FROM (SELECT integral("{s.SPEED_KM_H}", 1h) AS "km" FROM "{s.PLOW}" '
-             f'WHERE "{s.BLADE_DOWN}" = true AND {_where()} GROUP BY time({KM_BUCKET}), "{s.TAG_VEHICLE}")')
+    buckets_per_hour = 3_600_000 // parse_duration_ms(KM_BUCKET)
+    # km in one bucket = mean speed, km/h x bucket length, h
+    query = (f'SELECT sum("km") AS "km" FROM (SELECT mean("{s.SPEED_KM_H}") / {buckets_per_hour} AS "km" '
+             f'FROM "{s.PLOW}" WHERE "{s.BLADE_DOWN}" = true AND {_where()} '
+             f'GROUP BY time({KM_BUCKET}), "{s.TAG_VEHICLE}")')
     return (stat_panel().id(3).title(t("今夜の除雪距離", "Km plowed tonight"))
-            .description(t("直近12時間、排土板を下げて走った距離 (GPS速度の積分)",
-                           "Distance driven with the blade down in the last 12 h (integral of GPS speed)"))
+            .description(t("直近12時間、排土板を下げて走った距離 (1分ごとの平均GPS速度×時間の合計)",
+                           "Distance driven with the blade down in the last 12 h (mean GPS speed per minute x time)"))
             .with_target(q(query).alias(t("除雪距離", "Plowed"))).time_from(TONIGHT).unit("lengthkm").decimals(1)
             .no_value("0").grid_pos(grid(8, 5)))
 
