@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TypeVar
 
 from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as db
-from grafana_foundation_sdk.builders import stat, timeseries
+from grafana_foundation_sdk.builders import geomap, stat, table, timeseries
 from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from . import schema as s
 from .influxql import DATASOURCE_TYPE, InfluxQL
 
+P = TypeVar("P", table.Panel, geomap.Panel)
 DATASOURCE_UID = "yukimizu-influxdb"
 DATASOURCE = dm.DataSourceRef(type_val=DATASOURCE_TYPE, uid=DATASOURCE_UID)
 TIMEZONE = "Asia/Tokyo"  # shown in JST, stored in UTC
@@ -68,6 +70,7 @@ def field_variable(t: Text) -> db.QueryVariable:
             .query(f'SHOW TAG VALUES WITH KEY = "{s.TAG_FIELD}" WHERE {regex_match(s.TAG_SITE, "site")}')
             .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).sort(dm.VariableSort.ALPHABETICAL_ASC)
             .multi(True).include_all(True)
+            .current(dm.VariableOption(selected=True, text=["All"], value=["$__all"]))  # every field at first
             .description(t("圃場 (field_id タグ)", "Field (the field_id tag)")))
 
 
@@ -100,3 +103,17 @@ def stat_panel() -> stat.Panel:
     """A stat panel showing the latest non-null value of each series."""
     return (stat.Panel().reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
             .graph_mode(cm.BigValueGraphMode.NONE).text_mode(cm.BigValueTextMode.VALUE_AND_NAME))
+
+
+def tag_columns(t: Text) -> dict[str, str]:
+    """Display names of tag columns in tables."""
+    return {s.TAG_FIELD: t("圃場", "Field"), s.TAG_DEVICE: t("機器", "Device"), s.TAG_ROUTE: t("路線", "Route"),
+            s.TAG_VEHICLE: t("車両", "Vehicle"), s.TAG_GATEWAY: t("ゲートウェイ", "Gateway")}
+
+
+def name_columns(panel: P, t: Text, *tags: str) -> P:
+    """Give tag columns their display names in this dashboard's language."""
+    names = tag_columns(t)
+    for tag in tags:
+        panel = panel.override_by_name(tag, [dm.DynamicConfigValue("displayName", names[tag])])
+    return panel

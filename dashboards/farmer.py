@@ -14,7 +14,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from . import schema as s
-from .common import (Lang, Text, base_dashboard, field_variable, grid, q, regex_match, site_variable,
+from .common import (Lang, Text, base_dashboard, field_variable, grid, name_columns, q, regex_match, site_variable,
                      threshold_steps, timeseries_panel, uid)
 
 UID = "yukimizu-farmer"
@@ -50,7 +50,7 @@ def advice_panel(t: Text, lang: Lang) -> table.Panel:
     query = (f'SELECT "{message}" AS "message", "{s.ADVICE_ACTION}" AS "action", '
              f'"{s.ADVICE_TARGET_MIN_CM}" AS "target_min_cm", "{s.ADVICE_TARGET_MAX_CM}" AS "target_max_cm" '
              f'FROM "{s.ADVICE}" WHERE {_field_where()} GROUP BY "{s.TAG_FIELD}" ORDER BY time DESC LIMIT 1')
-    return (table.Panel().id(1).title(t("今日の水管理の助言", "Today's water advice"))
+    p = (table.Panel().id(1).title(t("今日の水管理の助言", "Today's water advice"))
             .description(t("圃場ごとの最新の助言 (バックエンドが計算)", "Latest advice per field (computed by the backend)"))
             .with_target(q(query).table()).unit("string").show_header(True).grid_pos(grid(24, 6))
             .override_by_name("message", [dm.DynamicConfigValue("displayName", t("助言", "Advice"))])
@@ -61,18 +61,20 @@ def advice_panel(t: Text, lang: Lang) -> table.Panel:
                                                  dm.DynamicConfigValue("unit", CM)])
             .override_by_name("Time", [dm.DynamicConfigValue("displayName", t("助言時刻", "Advised at")),
                                         dm.DynamicConfigValue("unit", "dateTimeAsLocal")]))
+    return name_columns(p, t, s.TAG_FIELD)
 
 
 def last_seen_panel(t: Text) -> table.Panel:
     """When each field sensor was last heard: a silent sensor means stale numbers below."""
     query = (f'SELECT last("{s.SEQ}") AS "seq" FROM "{s.SOIL}", "{s.WATER}" WHERE {_field_where()} '
              f'GROUP BY "{s.TAG_FIELD}", "{s.TAG_DEVICE}"')
-    return (table.Panel().id(2).title(t("センサー最終受信", "Sensors last seen"))
+    p = (table.Panel().id(2).title(t("センサー最終受信", "Sensors last seen"))
             .description(t("各センサーから最後にデータが届いた時刻", "When each sensor last sent a reading"))
             .with_target(q(query).table()).unit("none").show_header(True).grid_pos(grid(12, 7))
             .override_by_name("Time", [dm.DynamicConfigValue("displayName", t("最終受信", "Last seen")),
                                         dm.DynamicConfigValue("unit", "dateTimeFromNow")])
             .override_by_name("seq", [dm.DynamicConfigValue("displayName", t("通番", "Seq"))]))
+    return name_columns(p, t, s.TAG_FIELD, s.TAG_DEVICE)
 
 
 def rain_panel(t: Text) -> timeseries.Panel:

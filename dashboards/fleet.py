@@ -16,7 +16,8 @@ from grafana_foundation_sdk.builders import table, timeseries
 from grafana_foundation_sdk.models import dashboard as dm
 
 from . import schema as s
-from .common import Lang, Text, base_dashboard, grid, q, regex_match, site_variable, timeseries_panel, uid
+from .common import (Lang, Text, base_dashboard, grid, name_columns, q, regex_match, site_variable, timeseries_panel,
+                     uid)
 from .macros import format_duration
 
 UID = "yukimizu-fleet"
@@ -89,12 +90,12 @@ def battery_days_panel(t: Text) -> table.Panel:
     inner = (f'SELECT (last("{s.BATTERY_V}") - {s.BATTERY_EMPTY_V}) / ((first("{s.BATTERY_V}") - last("{s.BATTERY_V}")) '
              f'/ {TREND_DAYS}) AS "days_left" FROM {_from_devices()} WHERE {_where()} GROUP BY "{s.TAG_DEVICE}"')
     query = f'SELECT "days_left" FROM ({inner}) WHERE "days_left" > 0 GROUP BY "{s.TAG_DEVICE}"'
-    return (table.Panel().id(4).title(t("電池の残り日数 (推定)", "Battery days left (projected)"))
+    return name_columns(table.Panel().id(4).title(t("電池の残り日数 (推定)", "Battery days left (projected)"))
             .description(t("過去7日の電圧低下が続くと仮定した停止までの日数", "Days to empty if the last 7 days' fall continues"))
             .with_target(q(query).table()).time_from(f"{TREND_DAYS}d").unit("d").decimals(0).show_header(True)
             .sort_by([cb.TableSortByFieldState().display_name(t("残り日数", "Days left"))])
             .override_by_name("days_left", [dm.DynamicConfigValue("displayName", t("残り日数", "Days left"))])
-            .grid_pos(grid(12, 8)))
+            .grid_pos(grid(12, 8)), t, s.TAG_DEVICE)
 
 
 def rssi_panel(t: Text) -> timeseries.Panel:
@@ -110,10 +111,10 @@ def firmware_panel(t: Text) -> table.Panel:
     """Firmware version each device last announced on its status topic."""
     query = (f'SELECT last("{s.STATUS_FW_VERSION}") AS "fw_version" FROM "{s.DEVICE_STATUS}" WHERE {_where()} '
              f'GROUP BY "{s.TAG_DEVICE}"')
-    return (table.Panel().id(6).title(t("ファームウェアの版", "Firmware version"))
+    return name_columns(table.Panel().id(6).title(t("ファームウェアの版", "Firmware version"))
             .description(t("各機器が status で報告した版", "Version each device reported on its status topic"))
             .with_target(q(query).table()).unit("string").show_header(True).grid_pos(grid(12, 8))
-            .override_by_name("fw_version", [dm.DynamicConfigValue("displayName", t("版", "Version"))]))
+            .override_by_name("fw_version", [dm.DynamicConfigValue("displayName", t("版", "Version"))]), t, s.TAG_DEVICE)
 
 
 def spool_panel(t: Text) -> timeseries.Panel:

@@ -17,7 +17,7 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 
 from . import schema as s
-from .common import (Lang, Text, base_dashboard, grid, q, regex_match, site_variable, stat_panel,
+from .common import (Lang, Text, base_dashboard, grid, name_columns, q, regex_match, site_variable, stat_panel,
                      timeseries_panel, uid)
 from .macros import parse_duration_ms
 
@@ -54,7 +54,7 @@ def plow_map_panel(t: Text, backend_url: str) -> geomap.Panel:
     blade = dm.ValueMap(options={
         "true": dm.ValueMappingResult(text=t("除雪中 (排土板下げ)", "Clearing (blade down)"), color="orange", index=0),
         "false": dm.ValueMappingResult(text=t("回送 (排土板上げ)", "Travelling (blade up)"), color="blue", index=1)})
-    return (geomap.Panel().id(1).title(t("除雪車の現在位置", "Plows now"))
+    p = (geomap.Panel().id(1).title(t("除雪車の現在位置", "Plows now"))
             .description(t("直近30分の最終位置。橙=除雪中、青=回送", "Last position in the past 30 min; orange = clearing, "
                            "blue = travelling"))
             .with_target(q(query).table()).time_from("30m").unit("velocitykmh")
@@ -67,6 +67,7 @@ def plow_map_panel(t: Text, backend_url: str) -> geomap.Panel:
             .layers([markers]).grid_pos(grid(16, 14))
             .links([db.DashboardLink(t("詳しい除雪マップ", "Detailed plow map")).url(f"{backend_url}/map")
                     .target_blank(True)]))
+    return name_columns(p, t, s.TAG_VEHICLE, s.TAG_ROUTE)
 
 
 def active_panel(t: Text) -> stat.Panel:

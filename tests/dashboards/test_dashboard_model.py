@@ -69,6 +69,15 @@ def test_japanese_dashboards_label_everything_in_japanese(uid: str) -> None:
             assert JAPANESE.search(p.get("description", "")), p["title"]
     for v in doc["templating"]["list"]:
         assert JAPANESE.search(v["label"]), v["name"]
+    for p in _panels(doc):
+        if p["type"] not in ("table", "geomap"):
+            continue
+        shown = {o["matcher"]["options"]: prop["value"] for o in p["fieldConfig"]["overrides"]
+                 for prop in o["properties"] if prop["id"] == "displayName"}
+        for t in p["targets"]:
+            group_by = t["query"].rsplit("GROUP BY", 1)[1] if "GROUP BY" in t["query"] else ""
+            for tag in re.findall(r'"(\w+)"', group_by):
+                assert JAPANESE.search(shown.get(tag, "")), f"{p['title']}: column {tag} has no Japanese name"
 
 
 @pytest.mark.parametrize("uid", [u for u in STABLE_UIDS if u.endswith("-en")])
