@@ -1,18 +1,20 @@
-"""`yukimizu dashboards build|push`: write the dashboards and provisioning files, or upload to Grafana."""
+"""`yukimizu dashboards build|push`: write the dashboards and provisioning files, or upload to Grafana.
+
+The SDK and grafana-client (about 1 s to import) are imported only when a dashboards command runs,
+so every other `yukimizu` command starts as fast as before.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yukimizu.settings import SettingsError
 
-from .build import dashboards, write_all
-from .push import Action, PushError, push
-from .settings import load_settings
-
-_MARK = {Action.CREATED: "+", Action.UPDATED: "~", Action.UNCHANGED: "=", Action.CONFLICT: "!"}
+if TYPE_CHECKING:
+    from .settings import DashboardsSettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,7 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     u.set_defaults(func=_push)
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> DashboardsSettings:
+    from .settings import load_settings
+
     cfg = load_settings(args.config)
     for attr, target, key in (("influx_url", cfg.influx, "url"), ("database", cfg.influx, "database"),
                               ("auth", cfg.influx, "auth"), ("dashboards_path", cfg.grafana, "dashboards_path")):
@@ -58,6 +62,8 @@ def _build(args: argparse.Namespace) -> int:
     except SettingsError as e:
         print(f"設定エラー / settings error: {e}", file=sys.stderr)
         return 2
+    from .build import write_all
+
     out = Path(args.out)
     for path in write_all(out, cfg):
         print(path)
@@ -65,6 +71,11 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _push(args: argparse.Namespace) -> int:
+    from .build import dashboards
+    from .push import Action, PushError, push
+    from .settings import load_settings
+
+    mark = {Action.CREATED: "+", Action.UPDATED: "~", Action.UNCHANGED: "=", Action.CONFLICT: "!"}
     try:
         cfg = load_settings(args.config)
     except SettingsError as e:
@@ -80,7 +91,7 @@ def _push(args: argparse.Namespace) -> int:
     for o in outcomes:
         version = f" v{o.version}" if o.version is not None else ""
         detail = f": {o.detail}" if o.detail else ""
-        print(f"{_MARK[o.action]} {o.action.value:9} {o.uid}{version}  {o.title}{detail}")
+        print(f"{mark[o.action]} {o.action.value:9} {o.uid}{version}  {o.title}{detail}")
     counts = {a: sum(o.action is a for o in outcomes) for a in Action}
     print(", ".join(f"{a.value} {n}" for a, n in counts.items()) + f"  (folder {folder!r})")
     return 1 if counts[Action.CONFLICT] else 0
