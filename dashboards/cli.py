@@ -38,6 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     u.add_argument("--overwrite", action="store_true", help="replace dashboards someone changed in Grafana")
     u.add_argument("--config", help="settings TOML")
     u.set_defaults(func=_push)
+    c = actions.add_parser("check", help="全パネルの問い合わせを実行 / run every panel query against InfluxDB")
+    c.add_argument("--site", required=True, help="value of the site variable, e.g. goshogawara")
+    c.add_argument("--influx-url", help="InfluxDB URL (default from settings)")
+    c.add_argument("--database", help="InfluxDB database")
+    c.add_argument("--config", help="settings TOML")
+    c.add_argument("--lang", choices=["ja", "en"], default="ja", help="which language variant to check")
+    c.set_defaults(func=_check)
 
 
 def _settings(args: argparse.Namespace) -> DashboardsSettings:
@@ -95,3 +102,41 @@ def _push(args: argparse.Namespace) -> int:
     counts = {a: sum(o.action is a for o in outcomes) for a in Action}
     print(", ".join(f"{a.value} {n}" for a, n in counts.items()) + f"  (folder {folder!r})")
     return 1 if counts[Action.CONFLICT] else 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    import time
+
+    from yukimizu.influx import InfluxV1
+
+    from .build import dashboards
+    from .check import check
+
+    try:
+        cfg = _settings(args)
+    except SettingsError as e:
+        print(f"設定エラー / settings error: {e}", file=sys.stderr)
+        return 2
+    i = cfg.influx
+    # the same credentials Grafana uses, from the same environment variables (never from the command line)
+    user = os.environ.get(i.user_env) if i.auth == "password" else ("token" if i.auth == "token" else None)
+    password = os.environ.get(i.password_env if i.auth == "password" else i.token_env) if i.auth != "none" else None
+    db = InfluxV1(i.url, i.database, username=user, password=password)
+    try:
+        if not db.ping():
+            print(f"失敗 / failed: InfluxDB at {i.url} does not answer /ping", file=sys.stderr)
+            return 1
+        docs = [d for uid, d in dashboards(cfg).items() if uid.endswith("-en") == (args.lang == "en")]
+        results = check(db, docs, {"site": args.site}, int(time.time() * 1000))
+    finally:
+        db.close()
+    for r in results:
+        state = "ERROR" if r.error else ("empty" if r.rows == 0 else "ok")
+        where = f"{r.query.dashboard_uid} #{r.query.panel['id']} {r.query.target['refId']}"
+        repeat = f" [{r.query.repeat_var}={r.repeat_value}]" if r.repeat_value else ""
+        detail = r.error or f"{r.series} series, {r.rows} rows"
+        print(f"{state:5} {where}{repeat}  {r.query.panel['title']}: {detail}")
+    errors = sum(bool(r.error) for r in results)
+    empty = sum(not r.error and r.rows == 0 for r in results)
+    print(f"{len(results)} queries: {len(results) - errors - empty} with data, {empty} empty, {errors} errors")
+    return 1 if errors else 0

@@ -106,3 +106,23 @@ def test_bad_settings_are_refused_by_name_and_nothing_is_written(tmp_path: Path,
     if "s3cret" in value:
         assert value not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_check_runs_every_panel_query_against_influxdb_and_reports(site: object, capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dashboards check` on the filled database: no errors, repeated rows run per field, a summary line."""
+    db = site.db  # type: ignore[attr-defined]
+    assert main(["dashboards", "check", "--site", "goshogawara", "--influx-url", db.url, "--database", db.database]) == 0
+    out = capsys.readouterr().out
+    assert "ERROR" not in out
+    assert "[field=paddy-01]" in out and "[field=orchard-01]" in out
+    summary = out.strip().splitlines()[-1]
+    assert summary.endswith(", 0 errors") and "with data" in summary
+    # an orchard has no water sensor: its water-level query is empty, and check says so
+    assert any(line.startswith("empty yukimizu-farmer #10 A [field=orchard-01]") for line in out.splitlines())
+
+
+def test_check_says_clearly_when_influxdb_is_not_there(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unreachable InfluxDB is one clear line and exit 1, not a wall of per-panel errors."""
+    assert main(["dashboards", "check", "--site", "x", "--influx-url", "http://127.0.0.1:9", "--database", "x"]) == 1
+    assert "does not answer" in capsys.readouterr().err

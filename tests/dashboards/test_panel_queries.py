@@ -11,10 +11,11 @@ from typing import Any
 
 import dash_site_data as sd
 import pytest
-from dash_harness import column, panel_queries, rendered, rows, tag_values
+from dash_harness import column, rows, tag_values
 
 from dashboards import schema
 from dashboards.build import dashboards
+from dashboards.check import panel_queries, rendered
 
 Series = list[dict[str, Any]]
 DASHBOARDS = dashboards()
