@@ -144,7 +144,6 @@ def _sdk_rule(r: AlertRule) -> alerting.Rule:
 
 def provisioning(folder: str = FOLDER) -> dict[str, Any]:
     """The alerting provisioning document (apiVersion 1, one group per audience) for a folder title."""
-
     groups: dict[str, dict[str, Any]] = {}
     intervals = {"farm": "5m", "fleet": "1m", "road": "1m"}
     for r in rules():
