@@ -126,3 +126,24 @@ def test_check_says_clearly_when_influxdb_is_not_there(capsys: pytest.CaptureFix
     """An unreachable InfluxDB is one clear line and exit 1, not a wall of per-panel errors."""
     assert main(["dashboards", "check", "--site", "x", "--influx-url", "http://127.0.0.1:9", "--database", "x"]) == 1
     assert "does not answer" in capsys.readouterr().err
+
+
+def test_settings_file_parameterises_the_build(tmp_path: Path) -> None:
+    """A TOML file sets URL, database, auth, folder, backend link and soil limits."""
+    cfg = tmp_path / "dashboards.toml"
+    cfg.write_text('backend_url = "https://yukimizu.city.example"\n[influx]\nurl = "http://10.0.0.5:8086"\n'
+                   'database = "farm"\nauth = "token"\ntoken_env = "CITY_INFLUX_TOKEN"\n[grafana]\nfolder = "雪水"\n'
+                   '[farm]\nfield_capacity_pct = 40.0\nwilting_point_pct = 20.0\ndepletion_fraction = 0.5\n',
+                   encoding="utf-8")
+    out = _build(tmp_path, "--config", str(cfg))
+    ds = _datasource(out)
+    assert ds["url"] == "http://10.0.0.5:8086" and ds["jsonData"]["dbName"] == "farm"
+    assert ds["secureJsonData"] == {"httpHeaderValue1": "Token $__env{CITY_INFLUX_TOKEN}"}
+    road = json.loads((out / "dashboards/yukimizu-road.json").read_text(encoding="utf-8"))
+    assert road["links"][0]["url"] == "https://yukimizu.city.example/map"
+    farmer = json.loads((out / "dashboards/yukimizu-farmer.json").read_text(encoding="utf-8"))
+    soil = next(p for p in farmer["panels"] if p["id"] == 11)
+    steps = [s["value"] for s in soil["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert steps == [None, 30.0, 40.0], "irrigation threshold FC - p (FC - WP) = 40 - 0.5 x 20 = 30 %"
+    alerting = read_yaml((out / "provisioning/alerting/yukimizu.yaml").read_text(encoding="utf-8"))
+    assert {g["folder"] for g in alerting["groups"]} == {"雪水"}

@@ -7,14 +7,16 @@ from typing import Any
 
 import dash_site_data as sd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import alerting as am
 from grafana_foundation_sdk.models.dashboard import RowPanel
 
 from dashboards import alerts
 from dashboards.build import dashboards, validate
-from dashboards.common import DATASOURCE_UID
-from dashboards.influxql import InfluxQLQuery
+from dashboards.common import DATASOURCE, DATASOURCE_UID
+from dashboards.influxql import InfluxQL, InfluxQLQuery
 from dashboards.macros import render
 
 DASHBOARDS = dashboards()
@@ -126,3 +128,22 @@ def test_alert_rules_round_trip_through_the_sdk_rule_model() -> None:
             model = am.Rule.from_json(full)
             assert _json(model) == full
             assert all(isinstance(q.model, InfluxQLQuery) for q in model.data if q.datasource_uid == DATASOURCE_UID)
+
+
+@given(query=st.text(min_size=1, max_size=200), ref=st.from_regex(r"[A-Z]{1,3}", fullmatch=True),
+       table=st.booleans(), alias=st.none() | st.text(max_size=30))
+def test_influxql_target_decodes_back_to_itself(query: str, ref: str, table: bool, alias: str | None) -> None:
+    """Any raw InfluxQL target survives to_json -> from_json unchanged."""
+    b = InfluxQL(query, ref).datasource(DATASOURCE)
+    if table:
+        b = b.table()
+    if alias is not None:
+        b = b.alias(alias)
+    data = b.build().to_json()
+    assert InfluxQLQuery.from_json(json.loads(json.dumps(data))).to_json() == data
+
+
+def test_a_target_that_is_not_raw_influxql_is_refused_by_name() -> None:
+    """A query-builder target (rawQuery false) would not be what we tested; decoding it fails naming it."""
+    with pytest.raises(ValueError, match="'B'"):
+        InfluxQLQuery.from_json({"refId": "B", "rawQuery": False, "measurement": "soil"})
