@@ -11,6 +11,7 @@ COMMANDS: list[str] = [
     "yukimizu.contract.cli",
     "yukimizu.broker.cli",
     "yukimizu.demo",
+    "dashboards.cli",
 ]
 
 
