@@ -1,0 +1,103 @@
+"""Crops grown around Goshogawara with their FAO-56 single crop coefficients, stage lengths and rooting.
+
+Sources (FAO-56, Allen et al. 1998):
+- Kc ini / mid / end: Table 12 (single crop coefficient, sub-humid climate, RHmin about 45 %, u2 about 2 m/s).
+- Stage lengths (initial, development, mid-season, late season, days): Table 11, the row nearest to Tsugaru.
+- Maximum root depth Zr (lower end of the range, for the shallow volcanic-ash and alluvial soils here) and the
+  depletion fraction p: Table 22.
+A field can override root depth; everything else is per crop. Adjusting Kc mid/end for climate (eq. 62) is
+left out:
+Tsugaru summers sit close to the table's standard climate (RHmin about 45-60 %, u2 about 2 m/s).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class Crop(str, Enum):
+    """Crop codes used in the field registry."""
+
+    APPLE = "apple"  # orchard with grass ground cover (sod culture, usual in Aomori)
+    APPLE_BARE = "apple_bare"  # orchard with bare, weeded soil
+    VEGETABLES = "vegetables"  # small vegetables (cabbage, etc.)
+    SOYBEAN = "soybean"
+    RICE = "rice"  # paddy rice: water managed by depth rules (paddy.py), Kc used for its water loss
+
+
+@dataclass(frozen=True)
+class CropParams:
+    """FAO-56 parameters of one crop."""
+
+    kc_ini: float
+    kc_mid: float
+    kc_end: float
+    stage_days: tuple[int, int, int, int]  # initial, development, mid-season, late season
+    root_depth_m: float
+    p: float  # depletion fraction before stress, RAW = p TAW
+    source: str
+
+
+CROPS: dict[Crop, CropParams] = {
+    # Table 12 "Apples, cherries, pears: active ground cover, killing frost" 0.50/1.20/0.95; Table 11 apples,
+    # Central Europe, from green tip (late April here) 30/50/130/30; Table 22 apples 1.0-2.0 m, p 0.5.
+    Crop.APPLE: CropParams(0.50, 1.20, 0.95, (30, 50, 130, 30), 1.0, 0.50,
+                           "FAO-56 Tables 11, 12 (active ground cover, killing frost), 22"),
+    # Table 12 "no ground cover, killing frost" 0.45/0.95/0.70.
+    Crop.APPLE_BARE: CropParams(0.45, 0.95, 0.70, (30, 50, 130, 30), 1.0, 0.50,
+                                "FAO-56 Tables 11, 12 (no ground cover, killing frost), 22"),
+    # Table 12 "small vegetables" 0.7/1.05/0.95; Table 11 cabbage 40/60/50/15; Table 22 cabbage 0.5-0.8 m, p 0.45.
+    Crop.VEGETABLES: CropParams(0.70, 1.05, 0.95, (40, 60, 50, 15), 0.5, 0.45,
+                                "FAO-56 Tables 11 (cabbage), 12 (small vegetables), 22 (cabbage)"),
+    # Table 12 soybeans 0.40/1.15/0.50; Table 11 soybeans, Japan 20/25/75/30; Table 22 0.6-1.3 m, p 0.5.
+    Crop.SOYBEAN: CropParams(0.40, 1.15, 0.50, (20, 25, 75, 30), 0.6, 0.50, "FAO-56 Tables 11 (Japan), 12, 22"),
+    # Table 12 rice 1.05/1.20/0.90-0.60 (0.75 mid of range); Table 11 rice 30/30/60/30; Table 22 0.5-1.0 m, p 0.20.
+    Crop.RICE: CropParams(1.05, 1.20, 0.75, (30, 30, 60, 30), 0.5, 0.20, "FAO-56 Tables 11, 12, 22"),
+}
+
+CROP_ORDER: tuple[Crop, ...] = tuple(CROPS)
+_KC = np.array([[c.kc_ini, c.kc_mid, c.kc_end] for c in CROPS.values()])
+_STAGES = np.array([c.stage_days for c in CROPS.values()], dtype=np.float64)
+ROOT_DEPTH_M = np.array([c.root_depth_m for c in CROPS.values()])
+DEPLETION_FRACTION = np.array([c.p for c in CROPS.values()])
+
+
+def crop_index(codes: list[str] | NDArray[np.str_]) -> NDArray[np.intp]:
+    """Index into CROP_ORDER for each crop code; an unknown code raises ValueError naming it."""
+    lookup = {c.value: i for i, c in enumerate(CROP_ORDER)}
+    out = np.empty(len(codes), dtype=np.intp)
+    for i, code in enumerate(codes):
+        if code not in lookup:
+            raise ValueError(f"field row {i}: unknown crop {code!r}; known: {sorted(lookup)}")
+        out[i] = lookup[code]
+    return out
+
+
+def crop_coefficient(crop_idx: NDArray[np.intp], days_since_start: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Single crop coefficient Kc for each field x day, 0 outside the season - FAO-56 eq. 66 and Fig. 25.
+
+    `crop_idx` has shape (n,), `days_since_start` shape (n, d) counted from planting (green tip for apples).
+    Kc is Kc ini through the initial stage, rises linearly to Kc mid over development, holds, then falls
+    linearly to Kc end over the late season (eq. 66 is this linear interpolation).
+    """
+    t = np.asarray(days_since_start, dtype=np.float64)
+    kc = _KC[crop_idx][:, None, :]  # (n, 1, 3)
+    lengths = _STAGES[crop_idx][:, None, :]  # (n, 1, 4)
+    ends = np.cumsum(lengths, axis=-1)  # end of initial, development, mid, late
+    x = np.stack([np.zeros_like(ends[..., 0]), ends[..., 0], ends[..., 1], ends[..., 2], ends[..., 3]], axis=-1)
+    ini, mid, end = kc[..., 0], kc[..., 1], kc[..., 2]
+    # piecewise-linear in t between the knots x0..x4 with values ini, ini, mid, mid, end
+    out = np.where(t < x[..., 1], ini,
+          np.where(t < x[..., 2], ini + (mid - ini) * (t - x[..., 1]) / (x[..., 2] - x[..., 1]),  # FAO-56 eq. 66
+          np.where(t < x[..., 3], mid,
+                   mid + (end - mid) * (t - x[..., 3]) / (x[..., 4] - x[..., 3]))))  # FAO-56 eq. 66
+    in_season = (t >= 0) & (t <= x[..., 4])
+    return np.where(in_season, out, 0.0)
+
+
+def season_length_days(crop_idx: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Total season length, days (sum of the four FAO-56 Table 11 stages)."""
+    return _STAGES[crop_idx].sum(axis=-1)
