@@ -68,12 +68,12 @@ DEPLETION_FRACTION = np.array([c.p for c in CROPS.values()])
 def crop_index(codes: list[str] | NDArray[np.str_]) -> NDArray[np.intp]:
     """Index into CROP_ORDER for each crop code; an unknown code raises ValueError naming it."""
     lookup = {c.value: i for i, c in enumerate(CROP_ORDER)}
-    out = np.empty(len(codes), dtype=np.intp)
-    for i, code in enumerate(codes):
-        if code not in lookup:
-            raise ValueError(f"field row {i}: unknown crop {code!r}; known: {sorted(lookup)}")
-        out[i] = lookup[code]
-    return out
+    uniq, inverse = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+    for u in uniq:
+        if u not in lookup:
+            row = int(np.flatnonzero(np.asarray(codes, dtype=str) == u)[0])
+            raise ValueError(f"field row {row}: unknown crop {str(u)!r}; known: {sorted(lookup)}")
+    return np.array([lookup[str(u)] for u in uniq], dtype=np.intp)[inverse.reshape(-1)]
 
 
 def crop_coefficient(crop_idx: NDArray[np.intp], days_since_start: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -84,18 +84,18 @@ def crop_coefficient(crop_idx: NDArray[np.intp], days_since_start: NDArray[np.fl
     linearly to Kc end over the late season (eq. 66 is this linear interpolation).
     """
     t = np.asarray(days_since_start, dtype=np.float64)
-    kc = _KC[crop_idx][:, None, :]  # (n, 1, 3)
-    lengths = _STAGES[crop_idx][:, None, :]  # (n, 1, 4)
-    ends = np.cumsum(lengths, axis=-1)  # end of initial, development, mid, late
-    x = np.stack([np.zeros_like(ends[..., 0]), ends[..., 0], ends[..., 1], ends[..., 2], ends[..., 3]], axis=-1)
-    ini, mid, end = kc[..., 0], kc[..., 1], kc[..., 2]
-    # piecewise-linear in t between the knots x0..x4 with values ini, ini, mid, mid, end
-    out = np.where(t < x[..., 1], ini,
-          np.where(t < x[..., 2], ini + (mid - ini) * (t - x[..., 1]) / (x[..., 2] - x[..., 1]),  # FAO-56 eq. 66
-          np.where(t < x[..., 3], mid,
-                   mid + (end - mid) * (t - x[..., 3]) / (x[..., 4] - x[..., 3]))))  # FAO-56 eq. 66
-    in_season = (t >= 0) & (t <= x[..., 4])
-    return np.where(in_season, out, 0.0)
+    out = np.zeros(t.shape)
+    idx = np.asarray(crop_idx)
+    for c in np.unique(idx):  # a handful of crops: one np.interp over all fields of each
+        rows = idx == c
+        ini, mid, end = _KC[c]
+        ends = np.cumsum(_STAGES[c])
+        knots = np.array([0.0, ends[0], ends[1], ends[2], ends[3]])
+        values = np.array([ini, ini, mid, mid, end])
+        tc = t[rows]
+        kc = np.interp(tc, knots, values)  # FAO-56 eq. 66: linear between stage knots
+        out[rows] = np.where((tc >= 0.0) & (tc <= knots[-1]), kc, 0.0)  # 0 outside the season
+    return out
 
 
 def season_length_days(crop_idx: NDArray[np.intp]) -> NDArray[np.float64]:

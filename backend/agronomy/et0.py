@@ -87,14 +87,21 @@ def sunset_hour_angle_rad(latitude_deg: ArrayLike, day_of_year: ArrayLike) -> F:
     return np.arccos(np.clip(x, -1.0, 1.0))  # FAO-56 eq. 25
 
 
-def extraterrestrial_radiation_daily_mj_m2(latitude_deg: ArrayLike, day_of_year: ArrayLike) -> F:
-    """Extraterrestrial radiation Ra, MJ/m2/day - FAO-56 eq. 21."""
+def _ra_and_sunset(latitude_deg: ArrayLike, day_of_year: ArrayLike) -> tuple[F, F]:
+    """Ra (MJ/m2/day) and omega_s (rad) together: the latitude terms are per field, the sun terms per day,
+    so only arccos and sin run on the full fields x days grid."""
     phi = np.deg2rad(_f(latitude_deg))
     dr = inverse_relative_distance(day_of_year)  # FAO-56 eq. 23
     delta = solar_declination_rad(day_of_year)  # FAO-56 eq. 24
-    ws = sunset_hour_angle_rad(latitude_deg, day_of_year)  # FAO-56 eq. 25
-    return (24.0 * 60.0 / np.pi * SOLAR_CONSTANT_MJ_M2_MIN * dr
-            * (ws * np.sin(phi) * np.sin(delta) + np.cos(phi) * np.cos(delta) * np.sin(ws)))  # FAO-56 eq. 21
+    ws = np.arccos(np.clip(-np.tan(phi) * np.tan(delta), -1.0, 1.0))  # FAO-56 eq. 25
+    ra = (24.0 * 60.0 / np.pi * SOLAR_CONSTANT_MJ_M2_MIN * dr
+          * (ws * (np.sin(phi) * np.sin(delta)) + (np.cos(phi) * np.cos(delta)) * np.sin(ws)))  # FAO-56 eq. 21
+    return ra, ws
+
+
+def extraterrestrial_radiation_daily_mj_m2(latitude_deg: ArrayLike, day_of_year: ArrayLike) -> F:
+    """Extraterrestrial radiation Ra, MJ/m2/day - FAO-56 eq. 21."""
+    return _ra_and_sunset(latitude_deg, day_of_year)[0]
 
 
 def daylight_hours(latitude_deg: ArrayLike, day_of_year: ArrayLike) -> F:
@@ -132,7 +139,9 @@ def _cloudiness_factor(rs: F, rso: F) -> F:
 def net_longwave_radiation_daily_mj_m2(tmax_c: ArrayLike, tmin_c: ArrayLike, actual_vapour_pressure_kpa: ArrayLike,
                                        solar_radiation_mj_m2: ArrayLike, clear_sky_mj_m2: ArrayLike) -> F:
     """Net outgoing longwave radiation Rnl, MJ/m2/day - FAO-56 eq. 39."""
-    tk4 = ((_f(tmax_c) + 273.16) ** 4 + (_f(tmin_c) + 273.16) ** 4) / 2.0
+    tmax_k2 = np.square(_f(tmax_c) + 273.16)
+    tmin_k2 = np.square(_f(tmin_c) + 273.16)
+    tk4 = (np.square(tmax_k2) + np.square(tmin_k2)) / 2.0
     emissivity = 0.34 - 0.14 * np.sqrt(_f(actual_vapour_pressure_kpa))
     return (STEFAN_BOLTZMANN_MJ_K4_M2_DAY * tk4 * emissivity
             * _cloudiness_factor(_f(solar_radiation_mj_m2), _f(clear_sky_mj_m2)))  # FAO-56 eq. 39
@@ -172,26 +181,30 @@ def penman_monteith_daily_terms(*, tmax_c: ArrayLike, tmin_c: ArrayLike, latitud
     pressure = atmospheric_pressure_kpa(elevation_m)  # FAO-56 eq. 7
     gamma = psychrometric_constant_kpa_c(pressure)  # FAO-56 eq. 8
     delta = slope_vapour_pressure_kpa_c(tmean)  # FAO-56 eq. 13
-    es = (saturation_vapour_pressure_kpa(tmax) + saturation_vapour_pressure_kpa(tmin)) / 2.0  # FAO-56 eq. 12
+    e_tmax = saturation_vapour_pressure_kpa(tmax)  # FAO-56 eq. 11
+    e_tmin = saturation_vapour_pressure_kpa(tmin)
+    es = (e_tmax + e_tmin) / 2.0  # FAO-56 eq. 12
     # Humidity: a given ea wins; else RH extremes (eq. 17); else the missing-data rule ea = e°(Tmin) (eq. 48).
     # NaN entries inside given arrays fall back the same way, so one call can mix fields with and without sensors.
-    ea_missing = saturation_vapour_pressure_kpa(tmin)  # FAO-56 eq. 48
-    ea = ea_missing
+    ea = e_tmin  # FAO-56 eq. 48
     if rh_max_pct is not None and rh_min_pct is not None:
-        ea_rh = actual_vapour_pressure_from_rh_kpa(tmax, tmin, rh_max_pct, rh_min_pct)  # FAO-56 eq. 17
+        ea_rh = (e_tmin * _f(rh_max_pct) + e_tmax * _f(rh_min_pct)) / 200.0  # FAO-56 eq. 17
         ea = np.where(np.isfinite(ea_rh), ea_rh, ea)
     if actual_vapour_pressure_kpa is not None:
         ea_given = _f(actual_vapour_pressure_kpa)
         ea = np.where(np.isfinite(ea_given), ea_given, ea)
     # Radiation: measured Rs wins; else sunshine hours (eq. 35); else Hargreaves' formula (eq. 50).
-    ra = extraterrestrial_radiation_daily_mj_m2(latitude_deg, day_of_year)  # FAO-56 eq. 21
-    rs = solar_radiation_from_temperature_mj_m2(tmax, tmin, latitude_deg, day_of_year, krs)  # FAO-56 eq. 50
-    if sunshine_h is not None:
-        rs_n = solar_radiation_from_sunshine_mj_m2(sunshine_h, latitude_deg, day_of_year)  # FAO-56 eq. 35
-        rs = np.where(np.isfinite(rs_n), rs_n, rs)
-    if solar_radiation_mj_m2 is not None:
-        rs_given = _f(solar_radiation_mj_m2)
-        rs = np.where(np.isfinite(rs_given), rs_given, rs)
+    ra, ws = _ra_and_sunset(latitude_deg, day_of_year)  # FAO-56 eqs. 21, 25
+    rs_given = None if solar_radiation_mj_m2 is None else _f(solar_radiation_mj_m2)
+    rs: F | None = None
+    if rs_given is None or not np.isfinite(rs_given).all():  # some day needs a fallback
+        rs = _f(krs) * np.sqrt(np.maximum(tmax - tmin, 0.0)) * ra  # FAO-56 eq. 50
+        if sunshine_h is not None:
+            rs_n = (ANGSTROM_AS + ANGSTROM_BS * _f(sunshine_h) / (24.0 / np.pi * ws)) * ra  # FAO-56 eqs. 34, 35
+            rs = np.where(np.isfinite(rs_n), rs_n, rs)
+    if rs_given is not None:
+        rs = rs_given if rs is None else np.where(np.isfinite(rs_given), rs_given, rs)
+    assert rs is not None
     rso = clear_sky_radiation_mj_m2(ra, elevation_m)  # FAO-56 eq. 37
     rns = (1.0 - ALBEDO_GRASS) * rs  # FAO-56 eq. 38
     rnl = net_longwave_radiation_daily_mj_m2(tmax, tmin, ea, rs, rso)  # FAO-56 eq. 39

@@ -263,7 +263,11 @@ def level_fall_rate_cm_h(t_unix_s: ArrayLike, level_cm: ArrayLike, now_unix_s: f
     `level_cm` is (n, m) with NaN gaps; `t_unix_s` is (m,) shared or (n, m).
     """
     lvl = np.asarray(level_cm, float)
-    t = np.broadcast_to(np.asarray(t_unix_s, float), lvl.shape)
+    t_in = np.asarray(t_unix_s, float)
+    if t_in.ndim == 1:  # shared time axis: keep only the window's columns before the per-field work
+        cols = (t_in > now_unix_s - window_h * 3600.0) & (t_in <= now_unix_s)
+        lvl, t_in = lvl[:, cols], t_in[cols]
+    t = np.broadcast_to(t_in, lvl.shape)
     mask = np.isfinite(lvl) & (t > now_unix_s - window_h * 3600.0) & (t <= now_unix_s)
     cnt = mask.sum(axis=1)
     th = np.where(mask, (t - now_unix_s) / 3600.0, 0.0)

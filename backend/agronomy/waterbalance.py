@@ -109,19 +109,22 @@ def run_balance(*, etc_mm: ArrayLike, rain_eff_mm: ArrayLike, irrigation_mm: Arr
     prev = np.clip(np.broadcast_to(np.asarray(start_depletion_mm, float), (n,)), 0.0, taw)
     last_ds = np.full(n, np.nan)  # last kept sensor depletion
     days_since = np.zeros(n)
+    has_trust = w > 0.0
+    drying_limit = MAX_DRYING_ETC_FACTOR * etc + MAX_DRYING_EXTRA_MM  # (n, d), mm/day
     for i in range(d):
         water_in = pe[:, i] + irr[:, i]
         dp[:, i] = np.maximum(0.0, water_in - etc[:, i] - prev)  # FAO-56 eq. 88
-        model = np.clip(prev - water_in + etc[:, i] + dp[:, i], 0.0, taw)  # FAO-56 eq. 85
+        model = np.minimum(np.maximum(prev - water_in + etc[:, i] + dp[:, i], 0.0), taw)  # FAO-56 eq. 85
         s = ds[:, i]
         days_since += 1.0
         have = np.isfinite(s)
-        too_fast = have & np.isfinite(last_ds) & (
-            s - last_ds > days_since * (MAX_DRYING_ETC_FACTOR * etc[:, i] + MAX_DRYING_EXTRA_MM))
-        keep = have & ~too_fast & (w > 0.0)
+        with np.errstate(invalid="ignore"):
+            too_fast = have & (s - last_ds > days_since * drying_limit[:, i])  # NaN last_ds compares False
+        keep = have & ~too_fast & has_trust
         innovation = np.where(keep, s - model, 0.0)
-        clipped[:, i] = keep & (np.abs(innovation) > clip_mm)
-        corrected = np.clip(model + w * np.clip(innovation, -clip_mm, clip_mm), 0.0, taw)
+        bounded = np.minimum(np.maximum(innovation, -clip_mm), clip_mm)
+        clipped[:, i] = bounded != innovation
+        corrected = np.minimum(np.maximum(model + w * bounded, 0.0), taw)
         depletion[:, i] = corrected
         used[:, i] = keep
         rejected[:, i] = too_fast

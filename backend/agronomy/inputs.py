@@ -1,0 +1,90 @@
+"""Inputs of the advice engine as column arrays: the field registry rows and what the fields recorded."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from backend.agronomy.weather import DailyObserved, Forecast, WeatherInput
+
+F = NDArray[np.float64]
+
+
+def column(values: ArrayLike | None, n: int, default: Any, dtype: Any = float) -> NDArray[Any]:
+    """An optional per-field column as an array of length n (default where absent); wrong length raises."""
+    if values is None:
+        return np.full(n, default, dtype=dtype)
+    arr = np.asarray(values, dtype=dtype)
+    if arr.shape != (n,):
+        raise ValueError(f"field table: column has shape {arr.shape}, expected ({n},)")
+    return arr
+
+
+@dataclass(frozen=True)
+class FieldTable:
+    """The fields to advise, one row each (columns as arrays of length n). Optional columns may be None."""
+
+    field_id: NDArray[np.str_]
+    crop: NDArray[np.str_]  # crops.Crop codes
+    area_m2: F
+    latitude_deg: F
+    elevation_m: F
+    season_start: NDArray[np.datetime64]  # planting; green tip for apples; transplanting for rice
+    soil_texture: NDArray[np.str_] | None = None  # FAO-56 Table 19 keys; needed unless theta_fc/theta_wp given
+    theta_fc: F | None = None  # measured field capacity, m3/m3 (NaN: from texture)
+    theta_wp: F | None = None
+    root_depth_m: F | None = None  # NaN: crop table
+    sensor_trust: F | None = None  # 0-1 weight of the soil moisture sensor against the model
+    coastal: NDArray[np.bool_] | None = None  # FAO-56 eq. 50 kRs 0.19 instead of 0.16
+    heading_date: NDArray[np.datetime64] | None = None  # rice; NaT: transplant + rules default
+    stage_override: NDArray[np.str_] | None = None  # rice stage id set by the farmer ('' none)
+    cold_sensitive: NDArray[np.bool_] | None = None  # rice variety weak against cold
+    outlet_height_cm: F | None = None  # rice: level at which water leaves over the outlet / levee
+    percolation_mm_day: F | None = None  # rice: measured percolation (NaN: rules default)
+
+    @property
+    def n(self) -> int:
+        """Number of fields."""
+        return len(self.field_id)
+
+    def take(self, idx: ArrayLike) -> FieldTable:
+        """The rows at idx (e.g. one field for `GET /api/v1/fields/{id}/advice`)."""
+        kw = {k: (None if v is None else np.asarray(v)[idx]) for k, v in self.__dict__.items()}
+        return FieldTable(**kw)
+
+
+@dataclass(frozen=True)
+class History:
+    """What the fields recorded: consecutive JST days (d,) ending yesterday, and level series for paddies."""
+
+    days: NDArray[np.datetime64]
+    vwc_pct: F | None = None  # (n, d) daily mean soil moisture, % (NaN: none)
+    irrigation_mm: F | None = None  # (n, d) water applied
+    level_t_unix_s: F | None = None  # (m,) or (n, m) times of paddy level readings, UTC
+    level_cm: F | None = None  # (n, m) paddy water level (NaN gaps)
+    start_depletion_mm: F | None = None  # (n,) depletion before the first day (default: field capacity)
+
+    def take(self, idx: ArrayLike) -> History:
+        """The rows at idx."""
+        def rows(a: Any) -> Any:
+            return None if a is None else np.asarray(a)[idx]
+        t = self.level_t_unix_s
+        t_rows = None if t is None else (np.asarray(t)[idx] if np.ndim(t) == 2 else t)
+        return History(self.days, rows(self.vwc_pct), rows(self.irrigation_mm), t_rows, rows(self.level_cm),
+                       None if self.start_depletion_mm is None else np.asarray(self.start_depletion_mm)[idx])
+
+
+def take_weather(weather: WeatherInput, idx: ArrayLike) -> WeatherInput:
+    """Weather rows at idx (arrays shared by all fields, with a first axis of 1, stay shared)."""
+    def rows(a: Any) -> Any:
+        if a is None:
+            return None
+        arr = np.asarray(a)
+        return arr if arr.ndim < 2 or arr.shape[0] == 1 else arr[np.atleast_1d(idx)]
+    o = weather.observed
+    obs = None if o is None else DailyObserved(*(rows(getattr(o, k)) for k in o.__dataclass_fields__))
+    f = weather.forecast
+    fc = None if f is None else Forecast(f.days, rows(f.tmin_c), rows(f.tmax_c), rows(f.rain_mm))
+    return WeatherInput(obs, fc)
