@@ -199,7 +199,9 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
         cold = paddy.cold_risk(rules, daily_mean_c=tmean_h, daily_min_c=tmin_h,
                                cold_sensitive=column(fields.cold_sensitive, n, False, bool),
                                forecast_min_c=None if fcast is None else fcast.tmin_c)
-    cold_fires = np.zeros(n, dtype=bool) if cold is None else cold.fires
+    no = np.zeros(n, dtype=bool)
+    cold_c = paddy.ColdCall(no, no, no, no) if cold is None else paddy.cold_call(rules, cold, stage)
+    cold_fires = cold_c.fires
     band_lo, band_hi = paddy.target_band_cm(rules, stage, cold_fires)
     if history.level_cm is not None and history.level_t_unix_s is not None:
         level, age = paddy.latest_level_cm(history.level_t_unix_s, history.level_cm, now_unix_s)
@@ -280,15 +282,13 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     rs[:, _R[ReasonCode.DRAIN_UNTIL_CRACKS]] = staged & (mode == "drain_until_cracks")
     rs[:, _R[ReasonCode.FINAL_DRAINAGE]] = staged & (mode == "drained")
     rs[:, _R[ReasonCode.INTERMITTENT]] = staged & (mode == "intermittent") & ~cold_fires
-    if cold is not None:
-        cold_stage = staged & has_cold_band
-        deep_class = cold.level == paddy.ColdLevel.DEEP_WATER
-        below_17 = cold.running_mean_c < rules.deep_water_below_c
-        rs[:, _R[ReasonCode.COLD_RUNNING_MEAN]] = cold_stage & deep_class & below_17
-        rs[:, _R[ReasonCode.COLD_SENSITIVE_VARIETY]] = cold_stage & deep_class & ~below_17
-        rs[:, _R[ReasonCode.COLD_CONSIDER]] = cold_stage & (cold.level == paddy.ColdLevel.CONSIDER)
-        rs[:, _R[ReasonCode.COLD_NIGHT_TREND]] = cold_stage & cold.cold_night & cold.from_trend
-        rs[:, _R[ReasonCode.COLD_NIGHT_FORECAST]] = cold_stage & cold.cold_night & ~cold.from_trend
+    below_17 = np.zeros(n, dtype=bool) if cold is None else cold.running_mean_c < rules.deep_water_below_c
+    from_trend = np.zeros(n, dtype=bool) if cold is None else cold.from_trend
+    rs[:, _R[ReasonCode.COLD_RUNNING_MEAN]] = staged & cold_c.naro_deep & below_17
+    rs[:, _R[ReasonCode.COLD_SENSITIVE_VARIETY]] = staged & cold_c.naro_deep & ~below_17
+    rs[:, _R[ReasonCode.COLD_CONSIDER]] = staged & cold_c.naro_consider
+    rs[:, _R[ReasonCode.COLD_NIGHT_TREND]] = staged & cold_c.cold_night & from_trend
+    rs[:, _R[ReasonCode.COLD_NIGHT_FORECAST]] = staged & cold_c.cold_night & ~from_trend
     for part in missing:
         said_by = (up & (action != _A[Action.OFF_SEASON])) if part in _UPLAND_WEATHER else np.zeros(n, bool)
         if part in _PADDY_WEATHER:

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 F = NDArray[np.float64]
 RULES_PATH = Path(__file__).with_name("paddy_rules.toml")
 MODES = ("flooded", "drain_until_cracks", "intermittent", "drained")
+COLD_TRIGGERS = ("none", "naro", "night")
 ANCHORS = ("transplant", "heading")
 
 
@@ -35,6 +36,8 @@ class Stage:
     end_band_max_cm: float
     cold_band_min_cm: float  # NaN: cold does not change the depth in this stage
     cold_band_max_cm: float
+    cold_trigger: str  # "naro", "night" or "none"
+    cold_night_c: float  # the night minimum that fires a "night" trigger (naro stages: [cold] cold_night_c)
     mode: str
     leak_check: bool
     source: str
@@ -98,9 +101,17 @@ def load_rules(path: Path | str | None = None) -> PaddyRules:
         for lo, hi, name in ((bmin, bmax, "band"), (emin, emax, "end_band"), (cmin, cmax, "cold_band")):
             if lo > hi:
                 raise ValueError(f"paddy rules: {where}: {name}_min_cm {lo} is above {name}_max_cm {hi}")
+        trigger = row.get("cold_trigger", "none")
+        if trigger not in COLD_TRIGGERS:
+            raise ValueError(f"paddy rules: {where}: cold_trigger {trigger!r} is not one of {COLD_TRIGGERS}")
+        if (trigger == "none") != np.isnan(cmin):
+            raise ValueError(f"paddy rules: {where}: cold_band_min_cm/max_cm and cold_trigger go together")
+        night_c = float(row.get("cold_night_c", cold.get("cold_night_c", np.nan)))
+        if trigger == "night" and "cold_night_c" not in row:
+            raise ValueError(f"paddy rules: {where}: cold_trigger 'night' needs its own cold_night_c")
         stages.append(Stage(sid, _need(row, "name_ja", where), _need(row, "name_en", where), anchor,
-                            int(_need(row, "start_day", where)), bmin, bmax, emin, emax, cmin, cmax, mode,
-                            bool(_need(row, "leak_check", where)), _need(row, "source", where)))
+                            int(_need(row, "start_day", where)), bmin, bmax, emin, emax, cmin, cmax, trigger,
+                            night_c, mode, bool(_need(row, "leak_check", where)), _need(row, "source", where)))
     if not stages:
         raise ValueError(f"paddy rules: {p}: no [[stage]] rows")
     return PaddyRules(
@@ -196,24 +207,43 @@ class ColdLevel(IntEnum):
 
 @dataclass(frozen=True)
 class ColdRisk:
-    """Cold assessment per field."""
+    """Cold assessment per field, before the stage decides what it means."""
 
     level: NDArray[np.int64]  # ColdLevel from the running mean
     running_mean_c: F
-    cold_night: NDArray[np.bool_]  # a night at or below cold_night_c expected within forecast_days
     coldest_night_c: F  # forecast (or trended) coldest minimum in the window, NaN if unknown
     coldest_night_in_days: NDArray[np.int64]  # 0 = tonight
-    from_trend: NDArray[np.bool_]  # the cold night comes from the sensor trend (no forecast)
+    from_trend: NDArray[np.bool_]  # the coldest night comes from the sensor trend (no forecast)
 
-    @property
-    def fires(self) -> NDArray[np.bool_]:
-        """Deep water is called for: running mean in the deep-water class or a cold night ahead."""
-        return (self.level == ColdLevel.DEEP_WATER) | self.cold_night
+
+@dataclass(frozen=True)
+class ColdCall:
+    """What the cold assessment means in each field's stage (all False outside stages with a cold trigger)."""
+
+    fires: NDArray[np.bool_]  # use the stage's cold band
+    naro_deep: NDArray[np.bool_]  # running mean in the deep-water class (naro stages)
+    naro_consider: NDArray[np.bool_]  # running mean in the "consider" class (naro stages)
+    cold_night: NDArray[np.bool_]  # a night at or below the stage's threshold is coming
+
+
+def cold_call(rules: PaddyRules, cold: ColdRisk, stage: StageState) -> ColdCall:
+    """Apply each field's stage trigger (rules column cold_trigger / cold_night_c) to the cold assessment."""
+    k = np.maximum(stage.index, 0)
+    trigger = _stage_column(rules, "cold_trigger")[k]
+    night_c = _stage_column(rules, "cold_night_c")[k]
+    staged = stage.index >= 0
+    naro = staged & (trigger == "naro")
+    night = staged & (trigger == "night")
+    with np.errstate(invalid="ignore"):
+        cold_night = (naro | night) & (cold.coldest_night_c <= night_c)
+    naro_deep = naro & (cold.level == ColdLevel.DEEP_WATER)
+    naro_consider = naro & (cold.level == ColdLevel.CONSIDER)
+    return ColdCall(naro_deep | cold_night, naro_deep, naro_consider, cold_night)
 
 
 def cold_risk(rules: PaddyRules, *, daily_mean_c: ArrayLike, daily_min_c: ArrayLike, cold_sensitive: ArrayLike,
               forecast_min_c: ArrayLike | None) -> ColdRisk:
-    """Cold risk from the 7-day running mean (NARO trigger) and the coming nights (forecast, else trend).
+    """Cold assessment from the 7-day running mean (NARO classes) and the coming nights (forecast, else trend).
 
     `daily_mean_c` and `daily_min_c` are the observed days (n, d), the last column being yesterday.
     Without a forecast, the coming nights are the least-squares line through the last 3 observed minima,
@@ -247,13 +277,11 @@ def cold_risk(rules: PaddyRules, *, daily_mean_c: ArrayLike, daily_min_c: ArrayL
         ahead = np.arange(1, h + 1, dtype=float) + (mins.shape[1] - 1)
         nights = ym[:, None] + slope[:, None] * (ahead[None, :] - xm[:, None])
         from_trend = np.isfinite(ym)
-    with np.errstate(invalid="ignore"):
-        finite = np.isfinite(nights)
-        coldest = np.where(finite.any(axis=1), np.nanmin(np.where(finite, nights, np.inf), axis=1), np.nan)
-        coldest_day = np.where(finite, nights, np.inf).argmin(axis=1)
-        cold_night = coldest <= rules.cold_night_c
-    return ColdRisk(level.astype(np.int64), running, cold_night, coldest, coldest_day.astype(np.int64),
-                    from_trend & cold_night)
+    finite = np.isfinite(nights)
+    coldest = np.where(finite.any(axis=1), np.where(finite, nights, np.inf).min(axis=1), np.nan)
+    coldest_day = np.where(finite, nights, np.inf).argmin(axis=1)
+    return ColdRisk(level.astype(np.int64), running, coldest, coldest_day.astype(np.int64),
+                    from_trend & np.isfinite(coldest))
 
 
 def level_fall_rate_cm_h(t_unix_s: ArrayLike, level_cm: ArrayLike, now_unix_s: float,

@@ -220,3 +220,31 @@ def test_a_leak_sorts_before_a_cold_warning_before_a_quiet_paddy():
                               forecast("2026-07-27", [16.0] * 5, [23.0] * 5)),
                  now_unix_s=unix_s("2026-07-27T05:00"))
     assert [a.action for a in sort_by_urgency(got)][:2] == [Action.CHECK_LEAK, Action.DEEPEN]
+
+
+def test_a_cool_june_does_not_flood_tillering_paddies_but_a_frost_night_deepens_new_seedlings():
+    """The NARO 17 C trigger is for the cold-sensitive stages; early stages react only to a cold night."""
+    tiller = _advise("2026-06-10", flat(3.0), tmax=20.0, tmin=12.0, fc_tmin=[12.0, 13.0, 12.0, 14.0, 13.0])[0]
+    assert tiller.stage == "tillering" and tiller.action is Action.HOLD
+    assert not {ReasonCode.COLD_RUNNING_MEAN, ReasonCode.COLD_NIGHT_FORECAST} & set(tiller.reasons)
+    seedlings = _advise("2026-05-23", flat(3.5), tmax=18.0, tmin=9.0, fc_tmin=[11.0, 8.0, 11.0, 12.0, 12.0])[0]
+    assert seedlings.stage == "establishment" and seedlings.action is Action.DEEPEN
+    assert (seedlings.target_min_cm, seedlings.target_max_cm) == (5.0, 7.0)
+
+
+def test_rules_refuse_a_cold_band_without_a_trigger(tmp_path: Path):
+    bad = tmp_path / "rules.toml"
+    bad.write_text(RULES_TEXT.replace('cold_trigger = "naro"\nmode = "flooded"\nleak_check = true\n'
+                                      'source = "[naro] [iwate]: 減数分裂期',
+                                      'mode = "flooded"\nleak_check = true\nsource = "[naro] [iwate]: 減数分裂期'),
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match=r"meiosis\): cold_band_min_cm/max_cm and cold_trigger go together"):
+        paddy.load_rules(bad)
+
+
+def test_advice_serialises_to_json_with_texts():
+    import json
+    a = _advise("2026-07-27", flat(11.0), fc_tmin=[19.0, 16.0, 18.0, 20.0, 21.0])[0]
+    doc = json.loads(json.dumps(a.to_dict(), ensure_ascii=False))
+    assert doc["action"] == "deepen" and doc["urgency_name"] == "high" and doc["target_min_cm"] == 15.0
+    assert doc["message_ja"] == a.message_ja and "cold_night_forecast" in doc["reasons"]
