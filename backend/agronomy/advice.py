@@ -100,7 +100,7 @@ def sort_by_urgency(advice: list[Advice]) -> list[Advice]:
     return sorted(advice, key=Advice.sort_key)
 
 
-def _render(action: Action, reasons: tuple[ReasonCode, ...], values: dict[str, Any], lang: str) -> str:
+def _render(action: Action, reasons: tuple[ReasonCode, ...], values: Mapping[str, Any], lang: str) -> str:
     parts = [_MESSAGES["action"][action.value][lang].format_map(values)]
     parts += [_MESSAGES["reason"][r.value][lang].format_map(values) for r in reasons]
     return ("" if lang == "ja" else " ").join(parts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from backend.agronomy import crops, et0, paddy, soils, waterbalance
 from backend.agronomy.codes import PART_REASON, Action, ReasonCode, Urgency
@@ -83,17 +83,20 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     if have_station and o is not None:
         shape = (n, d)
 
-        def b(a: F | None) -> F | None:
-            return None if a is None else np.broadcast_to(np.asarray(a, float), shape)
+        def cells(a: F, r: NDArray[np.intp], c: slice) -> F:
+            return np.broadcast_to(np.asarray(a, float), shape)[r, c]
+
+        def optional(a: F | None, r: NDArray[np.intp], c: slice) -> F | None:
+            return None if a is None else cells(a, r, c)
 
         def et0_block(r: NDArray[np.intp], c: slice) -> F:
-            def part(a: F | None) -> F | None:
-                return None if a is None else b(a)[r, c]
+            assert o is not None
             return _row_fill(et0.penman_monteith_daily(
-                tmax_c=part(o.tmax_c), tmin_c=part(o.tmin_c), latitude_deg=lat[r], elevation_m=elev[r],
-                day_of_year=_day_of_year(days[c])[None, :], wind_2m_m_s=part(o.wind_2m_m_s),
-                rh_max_pct=part(o.rh_max_pct), rh_min_pct=part(o.rh_min_pct),
-                solar_radiation_mj_m2=part(o.solar_radiation_mj_m2), krs=krs[r]))
+                tmax_c=cells(o.tmax_c, r, c), tmin_c=cells(o.tmin_c, r, c), latitude_deg=lat[r],
+                elevation_m=elev[r], day_of_year=_day_of_year(days[c])[None, :],
+                wind_2m_m_s=optional(o.wind_2m_m_s, r, c), rh_max_pct=optional(o.rh_max_pct, r, c),
+                rh_min_pct=optional(o.rh_min_pct, r, c),
+                solar_radiation_mj_m2=optional(o.solar_radiation_mj_m2, r, c), krs=krs[r]))
 
         # Upland rows need every day for the balance; paddies only the last week (their recent ET trend).
         et0_hist = np.zeros(shape)
@@ -102,8 +105,9 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
         week = slice(max(0, d - TREND_DAYS), d)
         et0_hist[paddy_rows, week] = et0_block(paddy_rows, week)
         et0_hist = np.nan_to_num(et0_hist, nan=0.0)
-        rain_hist = np.zeros(shape) if o.rain_mm is None else b(o.rain_mm)
-        tmax_h, tmin_h = b(o.tmax_c), b(o.tmin_c)
+        rain_hist = np.zeros(shape) if o.rain_mm is None else np.broadcast_to(np.asarray(o.rain_mm, float), shape)
+        tmax_h = np.broadcast_to(np.asarray(o.tmax_c, float), shape)
+        tmin_h = np.broadcast_to(np.asarray(o.tmin_c, float), shape)
     else:
         et0_hist = np.zeros((n, d))
         rain_hist = np.zeros((n, d))
@@ -135,7 +139,7 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
         # Paddies are managed by depth, not depletion: run the balance on upland rows only.
         up = np.flatnonzero(~is_paddy)
 
-        def rows_of(a: object) -> object:
+        def rows_of(a: ArrayLike) -> ArrayLike:
             arr = np.asarray(a)
             return arr[up] if arr.ndim >= 1 and arr.shape[0] == n else arr
 
@@ -250,7 +254,8 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     days_out = np.where(~is_paddy & irrigating, decision.days, -1)
     paddy_amount = np.where((pa == _A[Action.FILL]) | (pa == _A[Action.DEEPEN]),
                             np.maximum(0.0, ((band_lo + band_hi) / 2.0 - level) * 10.0), 0.0)  # cm -> mm
-    amount = np.round(np.where(is_paddy, paddy_amount, np.where(irrigating, decision.amount_mm, 0.0)), 1)
+    amount = np.round(np.where(is_paddy, paddy_amount, np.where(irrigating, decision.amount_mm, 0.0)), 1).astype(
+        np.float64)
 
     # --- urgency
     urg = np.full(n, int(Urgency.NONE))
@@ -289,11 +294,11 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     rs[:, _R[ReasonCode.COLD_CONSIDER]] = staged & cold_c.naro_consider
     rs[:, _R[ReasonCode.COLD_NIGHT_TREND]] = staged & cold_c.cold_night & from_trend
     rs[:, _R[ReasonCode.COLD_NIGHT_FORECAST]] = staged & cold_c.cold_night & ~from_trend
-    for part in missing:
-        said_by = (up & (action != _A[Action.OFF_SEASON])) if part in _UPLAND_WEATHER else np.zeros(n, bool)
-        if part in _PADDY_WEATHER:
+    for gap in missing:
+        said_by = (up & (action != _A[Action.OFF_SEASON])) if gap in _UPLAND_WEATHER else np.zeros(n, bool)
+        if gap in _PADDY_WEATHER:
             said_by = said_by | staged
-        rs[:, _R[PART_REASON[part]]] = said_by
+        rs[:, _R[PART_REASON[gap]]] = said_by
 
     nan = np.full(n, np.nan)
     numbers = {

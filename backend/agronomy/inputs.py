@@ -49,10 +49,10 @@ class FieldTable:
         """Number of fields."""
         return len(self.field_id)
 
-    def take(self, idx: ArrayLike) -> FieldTable:
+    def take(self, idx: Any) -> FieldTable:
         """The rows at idx (e.g. one field for `GET /api/v1/fields/{id}/advice`)."""
         kw = {k: (None if v is None else np.asarray(v)[idx]) for k, v in self.__dict__.items()}
-        return FieldTable(**kw)
+        return FieldTable(**kw)  # type: ignore[arg-type]  # same columns, rows picked
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class History:
     level_cm: F | None = None  # (n, m) paddy water level (NaN gaps)
     start_depletion_mm: F | None = None  # (n,) depletion before the first day (default: field capacity)
 
-    def take(self, idx: ArrayLike) -> History:
+    def take(self, idx: Any) -> History:
         """The rows at idx."""
         def rows(a: Any) -> Any:
             return None if a is None else np.asarray(a)[idx]
@@ -76,7 +76,7 @@ class History:
                        None if self.start_depletion_mm is None else np.asarray(self.start_depletion_mm)[idx])
 
 
-def take_weather(weather: WeatherInput, idx: ArrayLike) -> WeatherInput:
+def take_weather(weather: WeatherInput, idx: Any) -> WeatherInput:
     """Weather rows at idx (arrays shared by all fields, with a first axis of 1, stay shared)."""
     def rows(a: Any) -> Any:
         if a is None:

@@ -152,7 +152,7 @@ def stage_today(rules: PaddyRules, today: np.datetime64, transplant: ArrayLike, 
     for k, st in enumerate(rules.stages):
         anchor = tp if st.anchor == "transplant" else hd
         starts[:, k] = anchor + np.timedelta64(st.start_day, "D")
-    today_d = np.datetime64(today, "D")
+    today_d = np.asarray(today).astype("datetime64[D]")
     begun = (starts <= today_d) & ~np.isnat(starts)
     # last begun stage in table order (later stages win when anchors overlap)
     k_idx = np.arange(len(rules.stages))

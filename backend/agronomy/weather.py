@@ -208,7 +208,7 @@ def forecast_from(today: np.datetime64, forecast: Forecast | None, n: int) -> Fo
     """The forecast from today on, broadcast to (n, f); None when it has no day from today."""
     if forecast is None:
         return None
-    today_d = np.datetime64(today, "D")
+    today_d = np.asarray(today).astype("datetime64[D]")
     keep = forecast.days >= today_d
     if not keep.any() or forecast.days[keep][0] != today_d:
         return None  # a stale feed (nothing for today) is no forecast
