@@ -64,6 +64,9 @@ class ReasonCode(str, Enum):
     NO_WIND = "no_wind"
     NO_FORECAST = "no_forecast"
     NO_FORECAST_RAIN = "no_forecast_rain"
+    NO_ET_AHEAD = "no_et_ahead"  # upland: neither station nor forecast, so no evapotranspiration ahead
+    NO_STATION_MEAN = "no_station_mean"  # paddy: no station, so no 7-day mean temperature check
+    NO_COLD_CHECK = "no_cold_check"  # paddy: neither station nor forecast, so no cold check at all
 
 
 PART_REASON = {WeatherPart.STATION: ReasonCode.NO_STATION, WeatherPart.STATION_RAIN: ReasonCode.NO_STATION_RAIN,

@@ -25,7 +25,6 @@ _A = {a: i for i, a in enumerate(ACTIONS)}
 _R = {r: i for i, r in enumerate(REASONS)}
 _UPLAND_WEATHER = (WeatherPart.STATION, WeatherPart.STATION_RAIN, WeatherPart.HUMIDITY, WeatherPart.RADIATION,
                    WeatherPart.WIND, WeatherPart.FORECAST, WeatherPart.FORECAST_RAIN)
-_PADDY_WEATHER = (WeatherPart.STATION, WeatherPart.FORECAST)
 
 
 @dataclass(frozen=True)
@@ -294,11 +293,19 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     rs[:, _R[ReasonCode.COLD_CONSIDER]] = staged & cold_c.naro_consider
     rs[:, _R[ReasonCode.COLD_NIGHT_TREND]] = staged & cold_c.cold_night & from_trend
     rs[:, _R[ReasonCode.COLD_NIGHT_FORECAST]] = staged & cold_c.cold_night & ~from_trend
+    # What was missing, and what was done instead, said on the fields it affected.
+    upland_said = up & (action != _A[Action.OFF_SEASON])
     for gap in missing:
-        said_by = (up & (action != _A[Action.OFF_SEASON])) if gap in _UPLAND_WEATHER else np.zeros(n, bool)
-        if gap in _PADDY_WEATHER:
-            said_by = said_by | staged
-        rs[:, _R[PART_REASON[gap]]] = said_by
+        if gap in _UPLAND_WEATHER:
+            rs[:, _R[PART_REASON[gap]]] |= upland_said
+    if WeatherPart.STATION in missing and WeatherPart.FORECAST in missing:
+        rs[:, _R[ReasonCode.NO_FORECAST]] = False  # there is no trend to fall back on either
+        rs[:, _R[ReasonCode.NO_ET_AHEAD]] = upland_said
+        rs[:, _R[ReasonCode.NO_COLD_CHECK]] = staged
+    elif WeatherPart.STATION in missing:
+        rs[:, _R[ReasonCode.NO_STATION_MEAN]] = staged
+    elif WeatherPart.FORECAST in missing:
+        rs[:, _R[ReasonCode.NO_FORECAST]] |= staged
 
     nan = np.full(n, np.nan)
     numbers = {

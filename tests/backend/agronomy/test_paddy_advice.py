@@ -248,3 +248,13 @@ def test_advice_serialises_to_json_with_texts():
     doc = json.loads(json.dumps(a.to_dict(), ensure_ascii=False))
     assert doc["action"] == "deepen" and doc["urgency_name"] == "high" and doc["target_min_cm"] == 15.0
     assert doc["message_ja"] == a.message_ja and "cold_night_forecast" in doc["reasons"]
+
+
+def test_without_a_station_the_forecast_still_protects_and_the_advice_says_what_was_skipped():
+    a = _advise("2026-07-27", flat(11.0), tmax=None, fc_tmin=[19.0, 16.0, 18.0, 20.0, 21.0])[0]
+    assert a.action is Action.DEEPEN
+    assert ReasonCode.NO_STATION_MEAN in a.reasons and ReasonCode.NO_COLD_CHECK not in a.reasons
+    blind = _advise("2026-07-27", flat(11.0), tmax=None, fc_tmin=None)[0]
+    assert blind.action is Action.HOLD
+    assert ReasonCode.NO_COLD_CHECK in blind.reasons and ReasonCode.NO_FORECAST not in blind.reasons
+    assert "冷え込みの判定ができません" in blind.message_ja

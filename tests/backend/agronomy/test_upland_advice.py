@@ -160,3 +160,14 @@ def test_more_rain_never_makes_the_advice_more_urgent(rain, extra, frain, fextra
     dry, wet = run(rain, frain), run(rain + extra, frain + fextra)
     assert _rank(wet) <= _rank(dry)
     assert wet.urgency <= dry.urgency
+
+
+def test_with_neither_station_nor_forecast_the_advice_says_it_judged_today_only():
+    days = day_range(FIRST, 10)
+    vwc = np.full((1, 10), np.nan)
+    vwc[0, -1] = 22.0  # loam FC 0.25: 30 mm depleted, RAW 65
+    a = advise(fields(["apple"], season_start=SEASON), History(days, vwc_pct=vwc), WeatherInput(None, None),
+               now_unix_s=unix_s("2026-07-11T05:30"))[0]
+    assert a.action is Action.NOT_NEEDED
+    assert ReasonCode.NO_ET_AHEAD in a.reasons and ReasonCode.NO_FORECAST not in a.reasons
+    assert "today's state only" in a.message_en
