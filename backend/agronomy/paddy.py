@@ -58,6 +58,7 @@ class PaddyRules:
     consider_below_c: float
     cold_night_c: float
     forecast_days: int
+    trend_days: int
     leak_window_h: float
     leak_min_points: int
     leak_excess_factor: float
@@ -120,7 +121,8 @@ def load_rules(path: Path | str | None = None) -> PaddyRules:
         float(_need(d, "percolation_mm_day", "[defaults]")), int(_need(cold, "running_mean_days", "[cold]")),
         float(_need(cold, "deep_water_below_c", "[cold]")), float(_need(cold, "sensitive_variety_below_c", "[cold]")),
         float(_need(cold, "consider_below_c", "[cold]")), float(_need(cold, "cold_night_c", "[cold]")),
-        int(_need(cold, "forecast_days", "[cold]")), float(_need(leak, "window_h", "[leak]")),
+        int(_need(cold, "forecast_days", "[cold]")), int(_need(cold, "trend_days", "[cold]")),
+        float(_need(leak, "window_h", "[leak]")),
         int(_need(leak, "min_points", "[leak]")), float(_need(leak, "excess_factor", "[leak]")),
         float(_need(leak, "excess_margin_cm_h", "[leak]")), float(_need(leak, "stale_after_h", "[leak]")),
     )
@@ -247,7 +249,7 @@ def cold_risk(rules: PaddyRules, *, daily_mean_c: ArrayLike, daily_min_c: ArrayL
 
     `daily_mean_c` and `daily_min_c` are the observed days (n, d), the last column being yesterday.
     Without a forecast, the coming nights are the least-squares line through the last 3 observed minima,
-    extended `forecast_days` ahead (a falling trend towards the threshold still warns).
+    extended `trend_days` ahead (a falling trend towards the threshold still warns).
     """
     mean = np.asarray(daily_mean_c, float)
     n = mean.shape[0]
@@ -274,7 +276,7 @@ def cold_risk(rules: PaddyRules, *, daily_mean_c: ArrayLike, daily_min_c: ArrayL
         var = (dx ** 2).sum(axis=1)
         slope = np.where(var > 0, (dx * np.where(ok, mins - ym[:, None], 0.0)).sum(axis=1) / np.where(var > 0, var, 1),
                          0.0)
-        ahead = np.arange(1, h + 1, dtype=float) + (mins.shape[1] - 1)
+        ahead = np.arange(1, rules.trend_days + 1, dtype=float) + (mins.shape[1] - 1)
         nights = ym[:, None] + slope[:, None] * (ahead[None, :] - xm[:, None])
         from_trend = np.isfinite(ym)
     finite = np.isfinite(nights)

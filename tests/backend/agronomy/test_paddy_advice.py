@@ -125,15 +125,18 @@ def test_naro_running_mean_trigger_in_meiosis(mean_c, sensitive, action, reason)
     assert (cold_reasons & set(a.reasons)) == ({reason} if reason else set())
 
 
-def test_without_a_forecast_a_falling_night_temperature_trend_still_deepens_and_says_so():
+@pytest.mark.parametrize("last_nights, action", [([21.0, 19.5, 18.0], Action.DEEPEN), ([20.5, 21.0, 20.5], Action.HOLD)],
+                         ids=["nights falling 1.5 C a day towards 16.5 C deepen", "steady 20-21 C nights hold"])
+def test_without_a_forecast_the_night_temperature_trend_decides_and_says_so(last_nights, action):
     days = day_range("2026-07-13", 14)
     tmin = np.full(14, 21.0)
-    tmin[-3:] = [21.0, 19.5, 18.0]
+    tmin[-3:] = last_nights
     t, lvl = level_series("2026-07-27T05:00", 6, 10, flat(11.0))
     a = advise(_paddy(), History(days, level_t_unix_s=t, level_cm=lvl[None, :]),
                WeatherInput(observed(tmin + 8.0, tmin, np.zeros(14)), None), now_unix_s=unix_s("2026-07-27T05:00"))[0]
-    assert a.action is Action.DEEPEN
-    assert ReasonCode.COLD_NIGHT_TREND in a.reasons and ReasonCode.NO_FORECAST in a.reasons
+    assert a.action is action
+    assert (ReasonCode.COLD_NIGHT_TREND in a.reasons) == (action is Action.DEEPEN)
+    assert ReasonCode.NO_FORECAST in a.reasons
     assert "天気予報がない" in a.message_ja and "No forecast" in a.message_en
 
 
