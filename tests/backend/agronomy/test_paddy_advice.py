@@ -149,14 +149,15 @@ def _leaking(start_h_before_now: float, rng: np.random.Generator):
     return at
 
 
-def test_a_paddy_leaking_1_cm_per_hour_at_night_is_flagged_within_hours():
+@pytest.mark.parametrize("step_min", [10, 20], ids=["10-minute level readings", "20-minute level readings (WATARAS)"])
+def test_a_paddy_leaking_1_cm_per_hour_at_night_is_flagged_within_hours(step_min):
     rng = np.random.default_rng(7)
     leak_start = unix_s("2026-07-27T01:00")
     days = day_range("2026-07-12", 14)
     wx = WeatherInput(observed(np.full(14, 27.0), np.full(14, 20.0), np.zeros(14)),
                       forecast("2026-07-26", [20.0] * 5, [27.0] * 5))
     # one series from 18:00 to 06:00, advice re-run every 10 min as new readings arrive
-    t, lvl = level_series("2026-07-27T06:00", 12, 10, _leaking(5.0, rng))
+    t, lvl = level_series("2026-07-27T06:00", 12, step_min, _leaking(5.0, rng))
     flagged_at = None
     for now in t[t >= unix_s("2026-07-26T21:00")]:
         a = advise(_paddy(), History(days, level_t_unix_s=t, level_cm=lvl[None, :]), wx, now_unix_s=float(now))[0]
@@ -164,7 +165,7 @@ def test_a_paddy_leaking_1_cm_per_hour_at_night_is_flagged_within_hours():
             flagged_at = now
             break
         assert now <= leak_start + 3600 * 3, "not flagged within 3 hours"
-    assert flagged_at is not None and leak_start < flagged_at <= leak_start + 3 * 3600
+    assert flagged_at is not None and leak_start < flagged_at <= leak_start + 2 * 3600  # measured: 60-80 min
     assert a.urgency is Urgency.CRITICAL and "漏水" in a.message_ja and "leak" in a.message_en
 
 
