@@ -68,10 +68,11 @@ DEPLETION_FRACTION = np.array([c.p for c in CROPS.values()])
 def crop_index(codes: list[str] | NDArray[np.str_]) -> NDArray[np.intp]:
     """Index into CROP_ORDER for each crop code; an unknown code raises ValueError naming it."""
     lookup = {c.value: i for i, c in enumerate(CROP_ORDER)}
-    uniq, inverse = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+    codes_arr = np.asarray(codes, dtype=str)
+    uniq, inverse = np.unique(codes_arr, return_inverse=True)
     for u in uniq:
         if u not in lookup:
-            row = int(np.flatnonzero(np.asarray(codes, dtype=str) == u)[0])
+            row = int(np.flatnonzero(codes_arr == u)[0])
             raise ValueError(f"field row {row}: unknown crop {str(u)!r}; known: {sorted(lookup)}")
     return np.array([lookup[str(u)] for u in uniq], dtype=np.intp)[inverse.reshape(-1)]
 

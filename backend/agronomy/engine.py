@@ -66,7 +66,7 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     today = jst_day(np.array([now_unix_s]))[0]
     if d == 0 or np.any(np.diff(days) != np.timedelta64(1, "D")) or days[-1] >= today:
         raise ValueError(f"history days must be consecutive and end before today ({today}); got {days[:1]}..{days[-1:]}")
-    crop_idx = crops.crop_index(list(fields.crop))
+    crop_idx = crops.crop_index(fields.crop)
     is_paddy = crop_idx == crops.CROP_ORDER.index(crops.Crop.RICE)
     lat = np.asarray(fields.latitude_deg, float)[:, None]
     elev = np.asarray(fields.elevation_m, float)[:, None]
@@ -120,7 +120,7 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     if np.any(~np.isfinite(fc) | ~np.isfinite(wp)):
         if fields.soil_texture is None:
             raise ValueError("field table: soil_texture is needed where theta_fc/theta_wp are not given")
-        tfc, twp = soils.theta_fc_wp(list(fields.soil_texture))
+        tfc, twp = soils.theta_fc_wp(fields.soil_texture)
         fc, wp = np.where(np.isfinite(fc), fc, tfc), np.where(np.isfinite(wp), wp, twp)
     zr = column(fields.root_depth_m, n, np.nan)
     zr = np.where(np.isfinite(zr), zr, crops.ROOT_DEPTH_M[crop_idx])

@@ -24,11 +24,12 @@ TABLE_19: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 
 def theta_fc_wp(textures: list[str] | NDArray[np.str_]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Field capacity and wilting point, m3/m3, for each texture (Table 19 midpoints); unknown texture raises."""
-    uniq, inverse = np.unique(np.asarray(textures, dtype=str), return_inverse=True)
+    tex_arr = np.asarray(textures, dtype=str)
+    uniq, inverse = np.unique(tex_arr, return_inverse=True)
     fc_u, wp_u = np.empty(len(uniq)), np.empty(len(uniq))
     for j, tex in enumerate(uniq):
         if tex not in TABLE_19:
-            row = int(np.flatnonzero(np.asarray(textures, dtype=str) == tex)[0])
+            row = int(np.flatnonzero(tex_arr == tex)[0])
             raise ValueError(f"field row {row}: unknown soil texture {str(tex)!r}; known: {sorted(TABLE_19)}")
         (fc_lo, fc_hi), (wp_lo, wp_hi) = TABLE_19[str(tex)]
         fc_u[j], wp_u[j] = (fc_lo + fc_hi) / 2.0, (wp_lo + wp_hi) / 2.0
