@@ -72,7 +72,11 @@ class WeatherInput:
         o = self.observed
 
         def absent(a: F | None) -> bool:
-            return a is None or not np.isfinite(np.asarray(a, float)).any()
+            if a is None:
+                return True
+            arr = np.asarray(a, float)
+            # the first value nearly always settles it; scan everything only when it is missing
+            return not (arr.size and np.isfinite(arr.flat[0])) and not np.isfinite(arr).any()
 
         if o is None or absent(o.tmax_c) or absent(o.tmin_c):
             out.append(WeatherPart.STATION)

@@ -123,17 +123,19 @@ def test_apple_in_winter_is_out_of_season():
 
 
 def test_sorted_advice_puts_today_before_later_before_nothing():
-    count = 14
+    count = 3
     tmax, tmin = _hot_dry(count)
     table = fields(["apple", "apple", "apple"], season_start=SEASON)
     hist = History(day_range(FIRST, count), start_depletion_mm=np.array([0.0, 100.0, 40.0]))
     got = advise(table, hist, WeatherInput(observed(tmax, tmin, np.zeros(count)),
-                                           forecast("2026-07-15", [20] * 7, [30] * 7)),
-                 now_unix_s=unix_s("2026-07-15T05:30"))
-    order = [a.field_id for a in sort_by_urgency(got)]
-    ranked = sorted(got, key=lambda a: (-int(a.urgency), a.days or 0))
-    assert order == [a.field_id for a in ranked]
-    assert sort_by_urgency(got)[0].action is Action.IRRIGATE_NOW
+                                           forecast("2026-07-04", [20] * 7, [30] * 7)),
+                 now_unix_s=unix_s("2026-07-04T05:30"))
+    ordered = sort_by_urgency(got)
+    # the driest field (100 mm depleted) first, then the half-dry one, then the one at field capacity
+    assert [a.field_id for a in ordered] == ["f00001", "f00002", "f00000"]
+    assert ordered[0].action is Action.IRRIGATE_NOW
+    assert ordered[1].action is Action.IRRIGATE_IN_DAYS
+    assert ordered[2].action is Action.NOT_NEEDED
 
 
 def _rank(a) -> tuple[int, int]:
