@@ -1,9 +1,14 @@
 """Weather input: station readings to JST days, forecast feeds (CSV/JSON), and naming what is missing."""
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
+
 import numpy as np
 import pytest
 from agronomy_builders import day_range, fields, observed, unix_s
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from backend.agronomy.advice import Action, History, ReasonCode, advise
@@ -83,3 +88,22 @@ def test_history_that_does_not_end_before_today_is_refused():
         advise(fields(["apple"], season_start="2026-04-25"), History(day_range("2026-07-01", 11)),
                WeatherInput(observed(np.full(11, 30.0), np.full(11, 20.0), np.zeros(11)), None),
                now_unix_s=unix_s("2026-07-11T05:00"))
+
+
+@settings(max_examples=50, deadline=None)
+@given(first=st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 1)),
+       rows=st.lists(st.tuples(st.one_of(st.none(), st.floats(-30, 40)), st.one_of(st.none(), st.floats(-20, 45)),
+                               st.one_of(st.none(), st.floats(0, 300))), min_size=1, max_size=10),
+       shuffle=st.randoms())
+def test_csv_and_json_forecasts_round_trip_whatever_the_row_order(first, rows, shuffle):
+    days = [first + timedelta(days=i) for i in range(len(rows))]
+    lines = [f"{d.isoformat()},{'' if a is None else repr(a)},{'' if b is None else repr(b)},"
+             f"{'' if c is None else repr(c)}" for d, (a, b, c) in zip(days, rows)]
+    shuffle.shuffle(lines)
+    fc = parse_forecast_csv("date,tmin_c,tmax_c,rain_mm\n" + "\n".join(lines) + "\n")
+    doc = {"days": [{"date": d.isoformat(), "tmin_c": a, "tmax_c": b, "rain_mm": c} for d, (a, b, c) in zip(days, rows)]}
+    fj = parse_forecast_json(json.dumps(doc))
+    want = np.array([[np.nan if v is None else v for v in r] for r in rows], dtype=float)
+    for got in (fc, fj):
+        assert [str(d) for d in got.days] == [d.isoformat() for d in days]
+        assert_allclose(np.stack([got.tmin_c, got.tmax_c, got.rain_mm], axis=1), want, equal_nan=True)
