@@ -3,6 +3,7 @@
 Sources (FAO-56, Allen et al. 1998):
 - Kc ini / mid / end: Table 12 (single crop coefficient, sub-humid climate, RHmin about 45 %, u2 about 2 m/s).
 - Stage lengths (initial, development, mid-season, late season, days): Table 11, the row nearest to Tsugaru.
+  (Values checked against pyfao56's transcription of Tables 11, 12 and 22, tools/tables.py.)
 - Maximum root depth Zr (lower end of the range, for the shallow volcanic-ash and alluvial soils here) and the
   depletion fraction p: Table 22.
 A field can override root depth; everything else is per crop. Adjusting Kc mid/end for climate (eq. 62) is
@@ -42,18 +43,20 @@ class CropParams:
 
 
 CROPS: dict[Crop, CropParams] = {
-    # Table 12 "Apples, cherries, pears: active ground cover, killing frost" 0.50/1.20/0.95; Table 11 apples,
-    # Central Europe, from green tip (late April here) 30/50/130/30; Table 22 apples 1.0-2.0 m, p 0.5.
-    Crop.APPLE: CropParams(0.50, 1.20, 0.95, (30, 50, 130, 30), 1.0, 0.50,
+    # Table 12 "Apples, cherries, pears: active ground cover, killing frost" 0.50/1.20/0.95; Table 11 deciduous
+    # orchard (apples, cherries, pears), high-latitude row 20/70/90/30 counted from green tip (late April here,
+    # so the season ends with leaf fall in late November); Table 22 apples 1.0-2.0 m, p 0.5.
+    Crop.APPLE: CropParams(0.50, 1.20, 0.95, (20, 70, 90, 30), 1.0, 0.50,
                            "FAO-56 Tables 11, 12 (active ground cover, killing frost), 22"),
     # Table 12 "no ground cover, killing frost" 0.45/0.95/0.70.
-    Crop.APPLE_BARE: CropParams(0.45, 0.95, 0.70, (30, 50, 130, 30), 1.0, 0.50,
+    Crop.APPLE_BARE: CropParams(0.45, 0.95, 0.70, (20, 70, 90, 30), 1.0, 0.50,
                                 "FAO-56 Tables 11, 12 (no ground cover, killing frost), 22"),
     # Table 12 "small vegetables" 0.7/1.05/0.95; Table 11 cabbage 40/60/50/15; Table 22 cabbage 0.5-0.8 m, p 0.45.
     Crop.VEGETABLES: CropParams(0.70, 1.05, 0.95, (40, 60, 50, 15), 0.5, 0.45,
                                 "FAO-56 Tables 11 (cabbage), 12 (small vegetables), 22 (cabbage)"),
-    # Table 12 soybeans 0.40/1.15/0.50; Table 11 soybeans, Japan 20/25/75/30; Table 22 0.6-1.3 m, p 0.5.
-    Crop.SOYBEAN: CropParams(0.40, 1.15, 0.50, (20, 25, 75, 30), 0.6, 0.50, "FAO-56 Tables 11 (Japan), 12, 22"),
+    # Table 12 soybeans 0.50/1.15/0.50; Table 11 soybeans, Japan (June planting) 20/25/75/30; Table 22 0.6-1.3 m,
+    # p 0.5.
+    Crop.SOYBEAN: CropParams(0.50, 1.15, 0.50, (20, 25, 75, 30), 0.6, 0.50, "FAO-56 Tables 11 (Japan), 12, 22"),
     # Table 12 rice 1.05/1.20/0.90-0.60 (0.75 mid of range); Table 11 rice 30/30/60/30; Table 22 0.5-1.0 m, p 0.20.
     Crop.RICE: CropParams(1.05, 1.20, 0.75, (30, 30, 60, 30), 0.5, 0.20, "FAO-56 Tables 11, 12, 22"),
 }

@@ -131,3 +131,16 @@ def test_decide_irrigates_on_the_morning_of_the_day_that_would_cross_raw():
     dec = wb.decide(np.array([18.0]), proj, np.array([30.0]), in_season=np.array([True]))
     assert dec.call[0] == wb.UplandCall.IRRIGATE_IN_DAYS and dec.days[0] == 2
     assert_allclose(dec.amount_mm, [28.0])  # depletion on that morning, refilled to field capacity
+
+
+@pytest.mark.parametrize("crop, kc, zr_range, p", [
+    (crops.Crop.RICE, (1.05, 1.20, 0.75), (0.5, 1.0), 0.20),
+    (crops.Crop.APPLE, (0.50, 1.20, 0.95), (1.0, 2.0), 0.50),
+    (crops.Crop.SOYBEAN, (0.50, 1.15, 0.50), (0.6, 1.3), 0.50),
+    (crops.Crop.VEGETABLES, (0.70, 1.05, 0.95), (0.5, 0.8), 0.45)],
+    ids=["rice: Table 12 Kc and Table 22 depth/p as DOMAIN.md quotes them",
+         "apples with grass cover and winter frost", "soybeans", "small vegetables (cabbage rooting)"])
+def test_crop_parameters_are_the_published_table_values(crop, kc, zr_range, p):
+    c = crops.CROPS[crop]
+    assert (c.kc_ini, c.kc_mid, c.kc_end) == kc
+    assert zr_range[0] <= c.root_depth_m <= zr_range[1] and c.p == p
