@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from backend.agronomy import crops, et0, paddy, soils, waterbalance
 from backend.agronomy.codes import PART_REASON, Action, ReasonCode, Urgency
-from backend.agronomy.inputs import FieldTable, History, column
+from backend.agronomy.inputs import FieldTable, History, check_shapes, column
 from backend.agronomy.weather import WeatherInput, WeatherPart, forecast_from, jst_day
 
 F = NDArray[np.float64]
@@ -60,6 +60,7 @@ def _row_fill(a: F) -> F:
 def compute(fields: FieldTable, history: History, weather: WeatherInput, now_unix_s: float,
             rules: paddy.PaddyRules) -> AdviceColumns:
     """All fields' advice as arrays (no per-field Python): the vectorised core of `advise`."""
+    check_shapes(fields, history, weather)
     n = fields.n
     days = np.asarray(history.days, dtype="datetime64[D]")
     d = days.shape[0]

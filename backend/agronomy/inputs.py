@@ -88,3 +88,39 @@ def take_weather(weather: WeatherInput, idx: Any) -> WeatherInput:
     f = weather.forecast
     fc = None if f is None else Forecast(f.days, rows(f.tmin_c), rows(f.tmax_c), rows(f.rain_mm))
     return WeatherInput(obs, fc)
+
+
+def check_shapes(fields: FieldTable, history: History, weather: WeatherInput) -> None:
+    """Refuse arrays that do not line up with n fields x d days, naming the array and both shapes."""
+    n, d = fields.n, len(history.days)
+    for name in ("crop", "area_m2", "latitude_deg", "elevation_m", "season_start"):
+        shape = np.shape(getattr(fields, name))
+        if shape != (n,):
+            raise ValueError(f"field table: {name} has shape {shape}, expected ({n},) like field_id")
+
+    def fits(name: str, a: Any, cols: int | None) -> None:
+        if a is None:
+            return
+        shape = np.shape(a)
+        ok_rows = len(shape) == 2 and shape[0] in (1, n)
+        if not ok_rows or (cols is not None and shape[1] != cols):
+            want = f"({n} or 1, {cols if cols is not None else 'm'})"
+            raise ValueError(f"{name} has shape {shape}, expected {want}: one row per field (or one shared row)")
+
+    fits("history.vwc_pct", history.vwc_pct, d)
+    fits("history.irrigation_mm", history.irrigation_mm, d)
+    fits("history.level_cm", history.level_cm, None)
+    if history.level_cm is not None and history.level_t_unix_s is not None:
+        t_shape, l_shape = np.shape(history.level_t_unix_s), np.shape(history.level_cm)
+        if t_shape[-1] != l_shape[-1]:
+            raise ValueError(f"history.level_t_unix_s has shape {t_shape} but level_cm {l_shape}: one time per column")
+    o = weather.observed
+    if o is not None:
+        for k in o.__dataclass_fields__:
+            fits(f"weather.observed.{k}", getattr(o, k), d)
+    f = weather.forecast
+    if f is not None:
+        for k in ("tmin_c", "tmax_c", "rain_mm"):
+            shape = np.shape(getattr(f, k))
+            if shape[-1:] != (len(f.days),):
+                raise ValueError(f"weather.forecast.{k} has shape {shape}, expected {len(f.days)} days last")

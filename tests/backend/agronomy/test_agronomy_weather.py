@@ -107,3 +107,14 @@ def test_csv_and_json_forecasts_round_trip_whatever_the_row_order(first, rows, s
     for got in (fc, fj):
         assert [str(d) for d in got.days] == [d.isoformat() for d in days]
         assert_allclose(np.stack([got.tmin_c, got.tmax_c, got.rain_mm], axis=1), want, equal_nan=True)
+
+
+def test_arrays_that_do_not_line_up_are_refused_by_name():
+    table = fields(["apple", "apple"], season_start="2026-04-25")
+    days = day_range("2026-07-01", 10)
+    wx = WeatherInput(observed(np.full(10, 30.0), np.full(10, 20.0), np.zeros(10)), None)
+    with pytest.raises(ValueError, match=r"history.vwc_pct has shape \(2, 9\), expected \(2 or 1, 10\)"):
+        advise(table, History(days, vwc_pct=np.zeros((2, 9))), wx, now_unix_s=unix_s("2026-07-11T05:00"))
+    short = WeatherInput(observed(np.full(9, 30.0), np.full(9, 20.0), np.zeros(9)), None)
+    with pytest.raises(ValueError, match=r"weather.observed.tmax_c has shape \(1, 9\)"):
+        advise(table, History(days), short, now_unix_s=unix_s("2026-07-11T05:00"))
