@@ -173,3 +173,10 @@ def test_with_neither_station_nor_forecast_the_advice_says_it_judged_today_only(
     assert a.action is Action.NOT_NEEDED
     assert ReasonCode.NO_ET_AHEAD in a.reasons and ReasonCode.NO_FORECAST not in a.reasons
     assert "today's state only" in a.message_en
+
+
+def test_a_site_without_fields_gets_an_empty_list():
+    table = fields([], season_start=[])
+    got = advise(table, History(day_range(FIRST, 3)), WeatherInput(observed(np.full(3, 25.0), np.full(3, 15.0)), None),
+                 now_unix_s=unix_s("2026-07-04T05:30"))
+    assert got == []
