@@ -240,7 +240,7 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
 
     # --- paddy action per field, lowest priority first, each rule overriding the ones above
     pa = np.full(n, _A[Action.HOLD])
-    low = level < band_lo - tol
+    low = level < band_lo - np.where(deep_cold, 0.0, tol)  # "at least 15 cm" when cold: no tolerance below it
     soaking = (mode == "intermittent") & ~deep_cold & (level > 0.0)  # intermittent: let it soak away first
     pa = np.where(low & ~soaking, np.where(deep_cold, _A[Action.DEEPEN], _A[Action.FILL]), pa)
     pa = np.where((level > band_hi + tol) & ~deep_cold, _A[Action.LOWER], pa)  # deeper never hurts in the cold

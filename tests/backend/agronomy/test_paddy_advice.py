@@ -262,3 +262,10 @@ def test_without_a_station_the_forecast_still_protects_and_the_advice_says_what_
     assert blind.action is Action.HOLD
     assert ReasonCode.NO_COLD_CHECK in blind.reasons and ReasonCode.NO_FORECAST not in blind.reasons
     assert "冷え込みの判定ができません" in blind.message_ja
+
+
+def test_at_least_15_cm_means_at_least_when_a_cold_night_comes():
+    a = _advise("2026-07-27", flat(14.6), fc_tmin=[16.0] * 5)[0]
+    assert a.action is Action.DEEPEN and np.isclose(a.amount_mm, (17.5 - 14.6) * 10.0)
+    ok = _advise("2026-07-27", flat(15.2), fc_tmin=[16.0] * 5)[0]
+    assert ok.action is Action.HOLD
