@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from agronomy_builders import day_range, fields, forecast, level_series, observed, unix_s
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.agronomy import paddy
 from backend.agronomy.advice import Action, History, ReasonCode, Urgency, advise, sort_by_urgency
@@ -269,3 +271,16 @@ def test_at_least_15_cm_means_at_least_when_a_cold_night_comes():
     assert a.action is Action.DEEPEN and np.isclose(a.amount_mm, (17.5 - 14.6) * 10.0)
     ok = _advise("2026-07-27", flat(15.2), fc_tmin=[16.0] * 5)[0]
     assert ok.action is Action.HOLD
+
+
+@settings(max_examples=40, deadline=None)
+@given(tmin=st.lists(st.floats(8, 26), min_size=5, max_size=5), warmer=st.floats(0, 8),
+       mean_c=st.floats(14, 26), day=st.integers(0, 40), sensitive=st.booleans())
+def test_warmer_weather_never_asks_for_deeper_water(tmin, warmer, mean_c, day, sensitive):
+    today = str(np.datetime64("2026-07-05") + np.timedelta64(day, "D"))
+    kw = dict(tmax=mean_c + 4.0, cold_sensitive=np.array([sensitive]))
+    cold = _advise(today, flat(8.0), tmin=mean_c - 4.0, fc_tmin=tmin, **kw)[0]
+    warm = _advise(today, flat(8.0), tmin=mean_c - 4.0 + warmer, fc_tmin=[t + warmer for t in tmin], **kw)[0]
+    if cold.target_min_cm is not None:
+        assert warm.target_min_cm <= cold.target_min_cm
+    assert not (warm.action is Action.DEEPEN and cold.action is not Action.DEEPEN)
