@@ -196,15 +196,15 @@ def penman_monteith_daily_terms(*, tmax_c: ArrayLike, tmin_c: ArrayLike, latitud
     # Radiation: measured Rs wins; else sunshine hours (eq. 35); else Hargreaves' formula (eq. 50).
     ra, ws = _ra_and_sunset(latitude_deg, day_of_year)  # FAO-56 eqs. 21, 25
     rs_given = None if solar_radiation_mj_m2 is None else _f(solar_radiation_mj_m2)
-    rs: F | None = None
-    if rs_given is None or not np.isfinite(rs_given).all():  # some day needs a fallback
+    if rs_given is not None and np.isfinite(rs_given).all():
+        rs = rs_given
+    else:  # some day needs a fallback
         rs = _f(krs) * np.sqrt(np.maximum(tmax - tmin, 0.0)) * ra  # FAO-56 eq. 50
         if sunshine_h is not None:
             rs_n = (ANGSTROM_AS + ANGSTROM_BS * _f(sunshine_h) / (24.0 / np.pi * ws)) * ra  # FAO-56 eqs. 34, 35
             rs = np.where(np.isfinite(rs_n), rs_n, rs)
-    if rs_given is not None:
-        rs = rs_given if rs is None else np.where(np.isfinite(rs_given), rs_given, rs)
-    assert rs is not None
+        if rs_given is not None:
+            rs = np.where(np.isfinite(rs_given), rs_given, rs)
     rso = clear_sky_radiation_mj_m2(ra, elevation_m)  # FAO-56 eq. 37
     rns = (1.0 - ALBEDO_GRASS) * rs  # FAO-56 eq. 38
     rnl = net_longwave_radiation_daily_mj_m2(tmax, tmin, ea, rs, rso)  # FAO-56 eq. 39
@@ -229,6 +229,7 @@ def penman_monteith_daily(*, tmax_c: ArrayLike, tmin_c: ArrayLike, latitude_deg:
     Humidity comes from `actual_vapour_pressure_kpa`, else RH extremes (eq. 17), else ea = e°(Tmin) (eq. 48).
     Radiation comes from measured `solar_radiation_mj_m2`, else `sunshine_h` (eq. 35), else the temperature
     range (eq. 50, `krs` 0.16 interior / 0.19 coastal). A missing wind (None or NaN) uses 2 m/s (FAO-56 ch. 3).
+    NaN entries fall back per element. The rare negative result (a dewy day) is returned as 0.
     """
     return penman_monteith_daily_terms(
         tmax_c=tmax_c, tmin_c=tmin_c, latitude_deg=latitude_deg, elevation_m=elevation_m, day_of_year=day_of_year,
