@@ -184,12 +184,16 @@ def penman_monteith_daily_terms(*, tmax_c: ArrayLike, tmin_c: ArrayLike, latitud
     e_tmax = saturation_vapour_pressure_kpa(tmax)  # FAO-56 eq. 11
     e_tmin = saturation_vapour_pressure_kpa(tmin)
     es = (e_tmax + e_tmin) / 2.0  # FAO-56 eq. 12
-    # Humidity: a given ea wins; else RH extremes (eq. 17); else the missing-data rule ea = e°(Tmin) (eq. 48).
+    # Humidity: a given ea wins; else RH extremes (eq. 17); else RHmax alone (eq. 18); else the missing-data rule
+    # ea = e°(Tmin) (eq. 48).
     # NaN entries inside given arrays fall back the same way, so one call can mix fields with and without sensors.
     ea = e_tmin  # FAO-56 eq. 48
-    if rh_max_pct is not None and rh_min_pct is not None:
-        ea_rh = (e_tmin * _f(rh_max_pct) + e_tmax * _f(rh_min_pct)) / 200.0  # FAO-56 eq. 17
-        ea = np.where(np.isfinite(ea_rh), ea_rh, ea)
+    if rh_max_pct is not None:
+        ea_max_only = e_tmin * _f(rh_max_pct) / 100.0  # FAO-56 eq. 18 (RHmin missing or unreliable)
+        ea = np.where(np.isfinite(ea_max_only), ea_max_only, ea)
+        if rh_min_pct is not None:
+            ea_rh = (e_tmin * _f(rh_max_pct) + e_tmax * _f(rh_min_pct)) / 200.0  # FAO-56 eq. 17
+            ea = np.where(np.isfinite(ea_rh), ea_rh, ea)
     if actual_vapour_pressure_kpa is not None:
         ea_given = _f(actual_vapour_pressure_kpa)
         ea = np.where(np.isfinite(ea_given), ea_given, ea)
@@ -226,7 +230,8 @@ def penman_monteith_daily(*, tmax_c: ArrayLike, tmin_c: ArrayLike, latitude_deg:
                           krs: ArrayLike = KRS_INTERIOR) -> F:
     """Reference evapotranspiration ET0, mm/day, FAO-56 Penman-Monteith (eq. 6, inputs by eqs. 7-52).
 
-    Humidity comes from `actual_vapour_pressure_kpa`, else RH extremes (eq. 17), else ea = e°(Tmin) (eq. 48).
+    Humidity comes from `actual_vapour_pressure_kpa`, else RH extremes (eq. 17), else RHmax alone (eq. 18), else
+    ea = e°(Tmin) (eq. 48).
     Radiation comes from measured `solar_radiation_mj_m2`, else `sunshine_h` (eq. 35), else the temperature
     range (eq. 50, `krs` 0.16 interior / 0.19 coastal). A missing wind (None or NaN) uses 2 m/s (FAO-56 ch. 3).
     NaN entries fall back per element. The rare negative result (a dewy day) is returned as 0.

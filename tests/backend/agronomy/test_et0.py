@@ -213,3 +213,10 @@ def test_hourly_sums_over_a_clear_day_near_the_daily_value():
                                       day_of_year=180, wind_2m_m_s=2.0, actual_vapour_pressure_kpa=ea,
                                       solar_radiation_mj_m2=rs_h.sum())
     assert_allclose(hourly.sum(), daily, rtol=0.2)
+
+
+def test_rh_max_alone_uses_eq_18():
+    # Example 5's day without its RHmin: ea = e°(18) x 0.82 = 2.064 x 0.82 = 1.69 kPa (eq. 18)
+    t = et0.penman_monteith_daily_terms(tmax_c=25, tmin_c=18, latitude_deg=40, elevation_m=0, day_of_year=180,
+                                        wind_2m_m_s=2.0, rh_max_pct=82, rh_min_pct=np.nan)
+    assert_allclose(t.ea_kpa, 1.69, atol=0.005)
