@@ -83,7 +83,7 @@ class WeatherInput:
         else:
             if absent(o.rain_mm):
                 out.append(WeatherPart.STATION_RAIN)
-            if absent(o.rh_max_pct) or absent(o.rh_min_pct):
+            if absent(o.rh_max_pct):  # RHmax alone is enough (FAO-56 eq. 18)
                 out.append(WeatherPart.HUMIDITY)
             if absent(o.solar_radiation_mj_m2):
                 out.append(WeatherPart.RADIATION)
