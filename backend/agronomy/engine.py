@@ -209,11 +209,11 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     band_lo, band_hi = paddy.target_band_cm(rules, stage, cold_fires)
     if history.level_cm is not None and history.level_t_unix_s is not None:
         level, age = paddy.latest_level_cm(history.level_t_unix_s, history.level_cm, now_unix_s)
-        fall, pts = paddy.level_fall_rate_cm_h(history.level_t_unix_s, history.level_cm, now_unix_s,
-                                               rules.leak_window_h)
+        trend = paddy.level_trend(history.level_t_unix_s, history.level_cm, now_unix_s, rules.leak_window_h)
     else:
-        level = age = fall = np.full(n, np.nan)
-        pts = np.zeros(n, dtype=np.int64)
+        level = age = np.full(n, np.nan)
+        trend = paddy.LevelTrend(np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=np.int64))
+    fall = trend.fall_cm_h
     perc = column(fields.percolation_mm_day, n, np.nan)
     perc = np.where(np.isfinite(perc), perc, rules.percolation_mm_day)
     expected = paddy.expected_loss_cm_h(etc_f[:, 0], perc)
@@ -221,7 +221,7 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
     mode = np.array([s.mode for s in rules.stages])[k]
     leak_check = np.array([s.leak_check for s in rules.stages])[k]
     fresh = np.isfinite(level) & (age <= rules.stale_after_h)
-    leak = fresh & leak_check & paddy.leak_suspected(rules, fall, pts, expected)
+    leak = fresh & leak_check & paddy.leak_suspected(rules, trend, expected)
     outlet = column(fields.outlet_height_cm, n, np.nan)
     overflow = fresh & np.isfinite(outlet) & (level >= outlet - rules.overflow_margin_cm)
     tol = rules.tolerance_cm

@@ -63,6 +63,7 @@ class PaddyRules:
     leak_min_points: int
     leak_excess_factor: float
     leak_excess_margin_cm_h: float
+    leak_significance: float
     stale_after_h: float
 
     def stage_ids(self) -> list[str]:
@@ -124,7 +125,8 @@ def load_rules(path: Path | str | None = None) -> PaddyRules:
         int(_need(cold, "forecast_days", "[cold]")), int(_need(cold, "trend_days", "[cold]")),
         float(_need(leak, "window_h", "[leak]")),
         int(_need(leak, "min_points", "[leak]")), float(_need(leak, "excess_factor", "[leak]")),
-        float(_need(leak, "excess_margin_cm_h", "[leak]")), float(_need(leak, "stale_after_h", "[leak]")),
+        float(_need(leak, "excess_margin_cm_h", "[leak]")), float(_need(leak, "significance", "[leak]")),
+        float(_need(leak, "stale_after_h", "[leak]")),
     )
 
 
@@ -286,9 +288,17 @@ def cold_risk(rules: PaddyRules, *, daily_mean_c: ArrayLike, daily_min_c: ArrayL
                     from_trend & np.isfinite(coldest))
 
 
-def level_fall_rate_cm_h(t_unix_s: ArrayLike, level_cm: ArrayLike, now_unix_s: float,
-                         window_h: float) -> tuple[F, NDArray[np.int64]]:
-    """Least-squares fall rate of the level over the last window_h hours, cm/h (positive = falling), and points.
+@dataclass(frozen=True)
+class LevelTrend:
+    """Least-squares line through each field's recent level readings."""
+
+    fall_cm_h: F  # positive = falling; NaN with fewer than 2 readings
+    fall_se_cm_h: F  # standard error of fall_cm_h from the residual scatter (sensor noise, waves)
+    points: NDArray[np.int64]
+
+
+def level_trend(t_unix_s: ArrayLike, level_cm: ArrayLike, now_unix_s: float, window_h: float) -> LevelTrend:
+    """Fall rate of the level over the last window_h hours, cm/h, with its standard error.
 
     `level_cm` is (n, m) with NaN gaps; `t_unix_s` is (m,) shared or (n, m).
     """
@@ -306,10 +316,14 @@ def level_fall_rate_cm_h(t_unix_s: ArrayLike, level_cm: ArrayLike, now_unix_s: f
     tm = th.sum(axis=1) / denom
     lm = lv.sum(axis=1) / denom
     dt = np.where(mask, th - tm[:, None], 0.0)
+    dl = np.where(mask, lvl - lm[:, None], 0.0)
     var = (dt ** 2).sum(axis=1)
-    cov = (dt * np.where(mask, lvl - lm[:, None], 0.0)).sum(axis=1)
-    slope = np.where((cnt >= 2) & (var > 0), cov / np.where(var > 0, var, 1.0), np.nan)
-    return -slope, cnt.astype(np.int64)
+    ok = (cnt >= 2) & (var > 0)
+    slope = np.where(ok, (dt * dl).sum(axis=1) / np.where(var > 0, var, 1.0), np.nan)
+    residual = np.where(mask, dl - slope[:, None] * dt, 0.0)
+    s2 = (residual ** 2).sum(axis=1) / np.maximum(cnt - 2, 1)
+    se = np.where(ok & (cnt > 2), np.sqrt(s2 / np.where(var > 0, var, 1.0)), np.nan)
+    return LevelTrend(-slope, se, cnt.astype(np.int64))
 
 
 def expected_loss_cm_h(etc_mm_day: ArrayLike, percolation_mm_day: ArrayLike) -> F:
@@ -317,14 +331,17 @@ def expected_loss_cm_h(etc_mm_day: ArrayLike, percolation_mm_day: ArrayLike) -> 
     return (np.asarray(etc_mm_day, float) + np.asarray(percolation_mm_day, float)) / 24.0 / 10.0
 
 
-def leak_suspected(rules: PaddyRules, fall_rate_cm_h: ArrayLike, points: ArrayLike, expected_cm_h: ArrayLike) -> NDArray[
-        np.bool_]:
-    """True where the level falls faster than ET + percolation explain (leak or open outlet)."""
-    fall = np.asarray(fall_rate_cm_h, float)
+def leak_suspected(rules: PaddyRules, trend: LevelTrend, expected_cm_h: ArrayLike) -> NDArray[np.bool_]:
+    """True where the level falls faster than ET + percolation explain (leak or open outlet).
+
+    The fall must beat the threshold by `significance` standard errors, so a noisy sensor (waves, wind) needs
+    a clearer fall before it raises an alarm, while a clean series is flagged as soon as the fall is real.
+    """
     exp = np.asarray(expected_cm_h, float)
     threshold = np.maximum(rules.leak_excess_factor * exp, exp + rules.leak_excess_margin_cm_h)
     with np.errstate(invalid="ignore"):
-        return (np.asarray(points) >= rules.leak_min_points) & (fall > threshold)
+        return ((trend.points >= rules.leak_min_points)
+                & (trend.fall_cm_h - rules.leak_significance * trend.fall_se_cm_h > threshold))
 
 
 def latest_level_cm(t_unix_s: ArrayLike, level_cm: ArrayLike, now_unix_s: float) -> tuple[F, F]:
