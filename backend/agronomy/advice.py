@@ -78,7 +78,7 @@ class _Figures(Mapping[str, Any]):
 
     __slots__ = ("_columns", "_i")
 
-    def __init__(self, columns: dict[str, list[Any]], i: int) -> None:
+    def __init__(self, columns: dict[str, Any], i: int) -> None:
         self._columns = columns
         self._i = i
 
@@ -134,7 +134,8 @@ def rows(cols: AdviceColumns, fields: FieldTable, rules: paddy.PaddyRules) -> li
     stage_ids = [s.id for s in rules.stages]
     stage_ja = [s.name_ja for s in rules.stages]
     stage_en = [s.name_en for s in rules.stages]
-    columns: dict[str, list[Any]] = {k: v.tolist() for k, v in cols.numbers.items()}
+    # figures stay numpy columns (read one element per rendered text); only the Advice fields become Python values
+    columns: dict[str, Any] = dict(cols.numbers)
     for name, dates in cols.dates.items():
         columns[name + "_ja"], columns[name + "_en"] = _date_texts(dates)
     stages = cols.stage.tolist()
@@ -147,7 +148,7 @@ def rows(cols: AdviceColumns, fields: FieldTable, rules: paddy.PaddyRules) -> li
     urg_of = {u.value: u for u in Urgency}
     urgencies = [urg_of[u] for u in cols.urgency.tolist()]
     amount_mm = cols.amount_mm.tolist()
-    amount_l = columns["amount_l"]
+    amount_l = cols.numbers["amount_l"].tolist()
     lo = [None if x != x else x for x in cols.target_min_cm.tolist()]  # NaN -> None
     hi = [None if x != x else x for x in cols.target_max_cm.tolist()]
     stage_id_of = [stage_ids[k] if k >= 0 else None for k in stages]
