@@ -84,7 +84,8 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
         shape = (n, d)
 
         def cells(a: F, r: NDArray[np.intp], c: slice) -> F:
-            return np.broadcast_to(np.asarray(a, float), shape)[r, c]
+            arr = np.asarray(a, float)
+            return arr[:, c] if arr.shape[0] == 1 else arr[r, c]  # a site-wide row stays one row (broadcasts)
 
         def optional(a: F | None, r: NDArray[np.intp], c: slice) -> F | None:
             return None if a is None else cells(a, r, c)
