@@ -180,3 +180,16 @@ def test_a_site_without_fields_gets_an_empty_list():
     got = advise(table, History(day_range(FIRST, 3)), WeatherInput(observed(np.full(3, 25.0), np.full(3, 15.0)), None),
                  now_unix_s=unix_s("2026-07-04T05:30"))
     assert got == []
+
+
+def test_a_site_wide_weather_row_gives_the_same_advice_as_one_row_per_field():
+    count = 12
+    tmax, tmin = _hot_dry(count)
+    table = fields(["apple", "soybean", "vegetables"], season_start="2026-05-01")
+    shared = observed(tmax, tmin, np.zeros(count))
+    per_field = observed(np.tile(tmax, (3, 1)), np.tile(tmin, (3, 1)), np.zeros((3, count)))
+    fc = forecast("2026-07-13", [20.0] * 5, [30.0] * 5)
+    hist = History(day_range(FIRST, count), start_depletion_mm=np.array([10.0, 20.0, 30.0]))
+    a = advise(table, hist, WeatherInput(shared, fc), now_unix_s=unix_s("2026-07-13T05:30"))
+    b = advise(table, hist, WeatherInput(per_field, fc), now_unix_s=unix_s("2026-07-13T05:30"))
+    assert [x.to_dict() for x in a] == [x.to_dict() for x in b]
