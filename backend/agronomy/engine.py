@@ -131,6 +131,7 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
 
     # --- balance over the past days
     trust = column(fields.sensor_trust, n, DEFAULT_SENSOR_TRUST)
+    trust = np.where(np.isfinite(trust), trust, DEFAULT_SENSOR_TRUST)  # NaN: not set for this field
     ds = None
     if history.vwc_pct is not None:
         ds = waterbalance.sensor_depletion_mm(history.vwc_pct, fc, zr, taw)

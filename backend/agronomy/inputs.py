@@ -49,6 +49,41 @@ class FieldTable:
         """Number of fields."""
         return len(self.field_id)
 
+    @classmethod
+    def from_records(cls, records: list[dict[str, Any]]) -> FieldTable:
+        """Columns from registry rows (dicts keyed like the columns; dates as 'YYYY-MM-DD').
+
+        A missing required key or a value of the wrong kind raises ValueError naming the field id and the key.
+        """
+        required = ("field_id", "crop", "area_m2", "latitude_deg", "elevation_m", "season_start")
+        optional: dict[str, tuple[Any, Any]] = {
+            "soil_texture": (str, ""), "theta_fc": (float, np.nan), "theta_wp": (float, np.nan),
+            "root_depth_m": (float, np.nan), "sensor_trust": (float, np.nan), "coastal": (bool, False),
+            "heading_date": ("datetime64[D]", "NaT"), "stage_override": (object, ""), "cold_sensitive": (bool, False),
+            "outlet_height_cm": (float, np.nan), "percolation_mm_day": (float, np.nan)}
+        kinds: dict[str, Any] = {"field_id": str, "crop": str, "area_m2": float, "latitude_deg": float, "elevation_m": float,
+                 "season_start": "datetime64[D]"}
+        columns: dict[str, Any] = {}
+        for key in (*required, *optional):
+            kind: Any
+            default: Any
+            kind, default = (kinds[key], None) if key in kinds else optional[key]
+            values: list[Any] = []
+            for i, rec in enumerate(records):
+                fid = rec.get("field_id", f"row {i}")
+                if key in kinds and rec.get(key) is None:
+                    raise ValueError(f"field {fid}: missing {key}")
+                value = rec.get(key, default)
+                value = default if value is None else value
+                try:
+                    np.asarray(value, dtype=kind)
+                except (TypeError, ValueError):
+                    raise ValueError(f"field {fid}: {key}={value!r} is not a {kind}") from None
+                values.append(value)
+            present = key in kinds or any(key in rec for rec in records)
+            columns[key] = np.array(values, dtype=kind) if present else None
+        return cls(**columns)
+
     def take(self, idx: Any) -> FieldTable:
         """The rows at idx (e.g. one field for `GET /api/v1/fields/{id}/advice`)."""
         kw = {k: (None if v is None else np.asarray(v)[idx]) for k, v in self.__dict__.items()}

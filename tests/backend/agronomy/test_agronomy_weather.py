@@ -118,3 +118,23 @@ def test_arrays_that_do_not_line_up_are_refused_by_name():
     short = WeatherInput(observed(np.full(9, 30.0), np.full(9, 20.0), np.zeros(9)), None)
     with pytest.raises(ValueError, match=r"weather.observed.tmax_c has shape \(1, 9\)"):
         advise(table, History(days), short, now_unix_s=unix_s("2026-07-11T05:00"))
+
+
+def test_field_table_from_registry_rows_names_the_field_and_key_it_cannot_use():
+    from backend.agronomy.inputs import FieldTable
+    rows = [{"field_id": "kanagi-01", "crop": "apple", "area_m2": 1200, "latitude_deg": 40.9, "elevation_m": 30,
+             "season_start": "2026-04-25", "soil_texture": "loam", "sensor_trust": 0.8},
+            {"field_id": "tate-07", "crop": "rice", "area_m2": 3000, "latitude_deg": 40.8, "elevation_m": 5,
+             "season_start": "2026-05-20", "soil_texture": "clay", "heading_date": None, "outlet_height_cm": 18}]
+    table = FieldTable.from_records(rows)
+    assert table.n == 2 and table.crop.tolist() == ["apple", "rice"]
+    assert np.isnat(table.heading_date[1]) and np.isnan(table.sensor_trust[1]) and table.outlet_height_cm[1] == 18
+    assert table.theta_fc is None  # a column nobody gave stays absent
+    a = advise(table, History(day_range("2026-07-01", 5)),
+               WeatherInput(observed(np.full(5, 28.0), np.full(5, 18.0), np.zeros(5)), None),
+               now_unix_s=unix_s("2026-07-06T05:00"))
+    assert [x.field_id for x in a] == ["kanagi-01", "tate-07"] and a[0].action is not Action.NO_DATA
+    with pytest.raises(ValueError, match="field tate-07: missing season_start"):
+        FieldTable.from_records([rows[0], {**rows[1], "season_start": None}])
+    with pytest.raises(ValueError, match=r"field kanagi-01: area_m2='big' is not"):
+        FieldTable.from_records([{**rows[0], "area_m2": "big"}])
