@@ -55,16 +55,16 @@ class FieldTable:
 
         A missing required key or a value of the wrong kind raises ValueError naming the field id and the key.
         """
-        required = ("field_id", "crop", "area_m2", "latitude_deg", "elevation_m", "season_start")
         optional: dict[str, tuple[Any, Any]] = {
             "soil_texture": (str, ""), "theta_fc": (float, np.nan), "theta_wp": (float, np.nan),
             "root_depth_m": (float, np.nan), "sensor_trust": (float, np.nan), "coastal": (bool, False),
             "heading_date": ("datetime64[D]", "NaT"), "stage_override": (object, ""), "cold_sensitive": (bool, False),
             "outlet_height_cm": (float, np.nan), "percolation_mm_day": (float, np.nan)}
-        kinds: dict[str, Any] = {"field_id": str, "crop": str, "area_m2": float, "latitude_deg": float, "elevation_m": float,
-                 "season_start": "datetime64[D]"}
+        kinds: dict[str, Any] = {"field_id": str, "crop": str, "area_m2": float, "latitude_deg": float,
+                                 "elevation_m": float, "season_start": "datetime64[D]"}
+        said = {str: "text", object: "text", float: "number", bool: "true/false", "datetime64[D]": "date (YYYY-MM-DD)"}
         columns: dict[str, Any] = {}
-        for key in (*required, *optional):
+        for key in (*kinds, *optional):
             kind: Any
             default: Any
             kind, default = (kinds[key], None) if key in kinds else optional[key]
@@ -78,7 +78,7 @@ class FieldTable:
                 try:
                     np.asarray(value, dtype=kind)
                 except (TypeError, ValueError):
-                    raise ValueError(f"field {fid}: {key}={value!r} is not a {kind}") from None
+                    raise ValueError(f"field {fid}: {key}={value!r} is not a {said[kind]}") from None
                 values.append(value)
             present = key in kinds or any(key in rec for rec in records)
             columns[key] = np.array(values, dtype=kind) if present else None

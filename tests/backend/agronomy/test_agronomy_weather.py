@@ -136,5 +136,5 @@ def test_field_table_from_registry_rows_names_the_field_and_key_it_cannot_use():
     assert [x.field_id for x in a] == ["kanagi-01", "tate-07"] and a[0].action is not Action.NO_DATA
     with pytest.raises(ValueError, match="field tate-07: missing season_start"):
         FieldTable.from_records([rows[0], {**rows[1], "season_start": None}])
-    with pytest.raises(ValueError, match=r"field kanagi-01: area_m2='big' is not"):
+    with pytest.raises(ValueError, match=r"field kanagi-01: area_m2='big' is not a number"):
         FieldTable.from_records([{**rows[0], "area_m2": "big"}])
