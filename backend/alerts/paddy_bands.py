@@ -1,0 +1,45 @@
+"""Default paddy water depth bands by growth stage, cm: used until a field has its own band.
+
+Sources (DOMAIN.md, from NARO Tohoku and the Iwate and Aomori prefectural guidelines):
+establishment 3-4 cm by day, about 5 cm at night; tillering about 3 cm; mid-season drainage (中干し)
+drains the field; before the cold-sensitive stage 4-6 cm rising to 10 cm; meiosis at least 10 cm,
+15-20 cm when cold is forecast; ripening intermittent irrigation; final drainage 25-30 days after heading.
+A None bound is not checked (intermittent irrigation may leave the field dry on purpose).
+The agronomy engine's stage table supersedes this when it is plugged in; a field's own
+level_min_cm/level_max_cm in the registry override both.
+"""
+from __future__ import annotations
+
+# stage -> (min_cm, max_cm, Japanese name)
+DEFAULT_BANDS: dict[str, tuple[float | None, float | None, str]] = {
+    "establishment": (3.0, 6.0, "活着期"),
+    "tillering": (2.0, 5.0, "分げつ期"),
+    "mid_season_drainage": (None, 2.0, "中干し"),
+    "panicle_initiation": (4.0, 10.0, "幼穂形成期"),
+    "meiosis": (10.0, 20.0, "減数分裂期"),
+    "heading": (3.0, 10.0, "出穂期"),
+    "ripening": (None, 10.0, "登熟期"),
+    "final_drainage": (None, 2.0, "落水"),
+}
+
+# Stages when a cold spell damages the panicle (NARO Tohoku: deep water before and during meiosis).
+COLD_SENSITIVE_STAGES = frozenset({"panicle_initiation", "meiosis"})
+
+
+def band_for(field: dict) -> tuple[float | None, float | None, str] | None:
+    """(min_cm, max_cm, source) for a paddy field: its own band, else its stage's default, else None."""
+    lo, hi = field.get("level_min_cm"), field.get("level_max_cm")
+    if lo is not None or hi is not None:
+        return lo, hi, "field"
+    stage = field.get("growth_stage")
+    if stage in DEFAULT_BANDS:
+        d = DEFAULT_BANDS[stage]
+        return d[0], d[1], f"stage:{stage}"
+    return None
+
+
+def stage_ja(stage: str | None) -> str:
+    """Japanese name of a growth stage (the stage id itself when unknown)."""
+    if stage in DEFAULT_BANDS:
+        return DEFAULT_BANDS[stage][2]
+    return stage or "生育段階未設定"
