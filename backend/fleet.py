@@ -25,7 +25,8 @@ from .settings import FleetSection
 
 DAY_MS = 86_400_000
 CLOCK_AHEAD_TOLERANCE_MS = 120_000  # NTP-less devices drift; two minutes ahead is a clock problem
-WEAK_RSSI_DBM = -90.0  # Wi-Fi below about -90 dBm drops packets and lengthens connect time
+WEAK_RSSI_DBM = -90.0
+FLAT_SLOPE_V_PER_DAY = 1e-4  # 0.1 mV/day: below what an ESP32 ADC can resolve over a week  # Wi-Fi below about -90 dBm drops packets and lengthens connect time
 KINDS = ("soil", "water", "weather", "plow")
 
 
@@ -101,7 +102,7 @@ def battery_trend(times_ms: np.ndarray, volts: np.ndarray, cutoff_v: float,
     v_now = intercept  # fitted voltage at the newest point (less noisy than the last reading)
     if v_now <= cutoff_v:
         return float(slope), 0.0
-    if slope >= 0:
+    if slope > -FLAT_SLOPE_V_PER_DAY:  # flat within rounding and ADC noise: no projection
         return float(slope), None
     return float(slope), float((v_now - cutoff_v) / -slope)
 
@@ -122,7 +123,8 @@ async def fleet_health(registry: Registry, history: History, cfg: FleetSection, 
     site_tag = {"site": site} if site else {}
     for kind in KINDS:
         src = source(kind, history.database, history.raw_rp)
-        seen_where = where_clause(lookback_start, now_ms + CLOCK_AHEAD_TOLERANCE_MS + 1, site_tag)
+        # Include readings stamped ahead of now: the device is alive, its clock is wrong (flagged below).
+        seen_where = where_clause(lookback_start, now_ms + 7 * DAY_MS, site_tag)
         statements = [
             f'SELECT last("seq") AS "seq" FROM {src}{seen_where} GROUP BY "device_id", "site"',
             f'SELECT last("battery_v") AS "battery_v" FROM {src}{seen_where} GROUP BY "device_id"',
@@ -187,7 +189,7 @@ async def _clock_behind(history: History, by_id: dict[str, DeviceHealth], provis
 def _judge(h: DeviceHealth, cfg: FleetSection, now_ms: int, provisioned_at: str | None) -> None:
     problems: list[str] = []
     if h.last_seen_ms is not None:
-        h.age_s = round((now_ms - h.last_seen_ms) / 1000.0, 1)
+        h.age_s = max(0.0, round((now_ms - h.last_seen_ms) / 1000.0, 1))
     if not h.registered:
         problems.append("unregistered")
     if h.expected_interval_s:
