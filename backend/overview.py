@@ -16,7 +16,7 @@ LOOKBACK_MS = 2 * 86_400_000  # older than two days is "no recent data", not "la
 
 async def field_overview(registry: Registry, history: History, alerts: AlertStore, *, now_ms: int,
                          site: str | None = None) -> list[dict[str, Any]]:
-    """One entry per field: fields with open alerts first, then by name."""
+    """One entry per field: fields with critical alerts first, then other alerts, no data, OK; then by name."""
     fields = registry.list("fields", site=site)
     devices = registry.list("devices", site=site)
     per_field: dict[str, list[dict[str, Any]]] = {}
@@ -60,4 +60,6 @@ async def field_overview(registry: Registry, history: History, alerts: AlertStor
                         "message_en": a["message_en"], "raised_at": a["raised_at"]} for a in mine],
         })
     order = {"alert": 0, "no_data": 1, "ok": 2}
-    return sorted(out, key=lambda x: (order[x["status"]], x["name"]))
+    # A paddy running dry (critical) before a sensor battery warning; then by name.
+    return sorted(out, key=lambda x: (order[x["status"]],
+                                      0 if any(a["severity"] == "critical" for a in x["alerts"]) else 1, x["name"]))
