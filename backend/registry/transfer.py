@@ -169,6 +169,7 @@ def import_document(registry: Registry, doc: Any, *, site: str | None = None) ->
             checked.append((collection, i, ident, obj.model_dump()))
     if problems:
         raise ImportRejected(problems)
+    checked = _add_missing_routes(registry, checked)
     counts = {c: 0 for c, _, _ in ORDER}
 
     class _Rollback(Exception):
@@ -191,6 +192,25 @@ def import_document(registry: Registry, doc: Any, *, site: str | None = None) ->
     except _Rollback:
         raise ImportRejected(problems) from None
     return counts
+
+
+def _add_missing_routes(registry: Registry, checked: list[tuple[str, int, str | None, dict[str, Any]]]
+                        ) -> list[tuple[str, int, str | None, dict[str, Any]]]:
+    """A road file names its routes (GeoJSON property `route`); create the ones the registry lacks.
+
+    Road networks come from GIS exports that know route names but not our routes table, so a road
+    import creates each unknown route (id = name = the route value, on the road's site) before the roads.
+    """
+    known = {v["id"] for c, _, _, v in checked if c == "routes"} | {r["id"] for r in registry.list("routes")}
+    new: dict[str, dict[str, Any]] = {}
+    for c, _, _, v in checked:
+        if c == "roads" and v.get("route") and v["route"] not in known and v["route"] not in new:
+            new[v["route"]] = {"id": v["route"], "site": v["site"], "name": v["route"], "priority": None}
+    if not new:
+        return checked
+    routes: list[tuple[str, Any, str | None, dict[str, Any]]] = [("routes", None, rid, v) for rid, v in new.items()]
+    first_road = next(i for i, (c, _, _, _) in enumerate(checked) if c == "roads")
+    return checked[:first_road] + routes + checked[first_road:]
 
 
 def wrap_features(collection: str, feature_collection: Any) -> dict[str, Any]:

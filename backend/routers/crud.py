@@ -3,7 +3,8 @@
 No `from __future__ import annotations` here: FastAPI must see the request model classes themselves.
 """
 
-from typing import Any
+import inspect
+from typing import Any, Optional
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
@@ -17,12 +18,18 @@ def crud_router(table: str, key: str, create: type[BaseModel], update: type[Base
     router = APIRouter(prefix=f"/api/v1/{table}", tags=[tag])
     singular = tag
 
-    def list_items(registry: RegistryDep, site: str | None = Query(None, description="only this site"),
-                   kind: str | None = Query(None, description="devices only: soil, water, weather or plow"),
-                   crop: str | None = Query(None, description="fields only: crop")) -> list[Any]:
-        given = {"site": site, "kind": kind, "crop": crop}
-        return registry.list(table, **{k: v for k, v in given.items() if k in filters})
+    descriptions = {"site": "only this site", "kind": "only this kind: soil, water, weather or plow",
+                    "crop": "only this crop"}
 
+    def list_items(**kw: Any) -> list[Any]:
+        registry = kw.pop("registry")
+        return registry.list(table, **kw)
+
+    # Only the filters this table has appear as query parameters (FastAPI reads __signature__).
+    list_items.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("registry", inspect.Parameter.KEYWORD_ONLY, annotation=RegistryDep)]
+        + [inspect.Parameter(f, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
+                             default=Query(None, description=descriptions[f])) for f in filters])
     list_items.__doc__ = f"List {table}."
     router.add_api_route("", list_items, methods=["GET"], response_model=list[out], summary=f"List {table}")
 

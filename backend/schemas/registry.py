@@ -306,6 +306,13 @@ class DeviceCreate(_DeviceValues):
     calibration: dict[str, Any] = Field(default_factory=dict)
     firmware_version: str = Field("", max_length=64)
 
+    @field_validator("device_id")
+    @classmethod
+    def _not_reserved(cls, v: str) -> str:
+        if v == "health":
+            raise ValueError("'health' is reserved (GET /api/v1/devices/health is the fleet health)")
+        return v
+
     @model_validator(mode="after")
     def _attachment_fits_kind(self) -> "DeviceCreate":
         if self.kind == Kind.PLOW and self.field_id is not None:
