@@ -57,7 +57,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.registry.path)
         inf = settings.influxdb
-        hist = History(inf.url, inf.database, username=inf.username, password=inf.password,
+        hist = History(inf.url, inf.database, username=inf.username, password=inf.password, token=inf.token,
                        raw_retention_policy=inf.raw_retention_policy,
                        aggregate_retention_policy=inf.aggregate_retention_policy,
                        aggregate_database=inf.aggregate_database, timeout_s=inf.timeout_s)

@@ -114,7 +114,7 @@ def run_downsample(args: argparse.Namespace) -> int:
     inf = settings.influxdb
 
     async def go() -> None:
-        hist = History(inf.url, inf.database, username=inf.username, password=inf.password,
+        hist = History(inf.url, inf.database, username=inf.username, password=inf.password, token=inf.token,
                        raw_retention_policy=inf.raw_retention_policy,
                        aggregate_retention_policy=inf.aggregate_retention_policy,
                        aggregate_database=inf.aggregate_database, timeout_s=inf.timeout_s)

@@ -48,7 +48,10 @@ PROBLEMS: dict[str, tuple[Status, str, str]] = {
     "battery_draining": (Status.WARNING, "電池が近く切れる見込み", "battery running out soon"),
     "weak_signal": (Status.WARNING, "電波が弱い", "weak signal"),
     "unregistered": (Status.WARNING, "台帳に登録されていません", "not in the registry"),
+    "mqtt_disconnected": (Status.PROBLEM, "MQTTブローカーに接続していません", "not connected to the MQTT broker"),
+    "spool_backlog": (Status.WARNING, "未送信データが溜まっています", "readings waiting to be written"),
 }
+GATEWAY_BACKLOG_S = 300.0  # readings older than this still in the gateway's spool: InfluxDB writes are behind
 
 
 @dataclass
@@ -159,8 +162,18 @@ async def fleet_health(registry: Registry, history: History, cfg: FleetSection, 
             if h is not None and len(s) and s.values["n"][-1] > 0:
                 h.clock_problem = f"{int(s.values['n'][-1])} reading(s) stamped more than 2 min in the future"
     await _clock_behind(history, by_id, provisioned)
+    gateways = await _gateways(history, cfg, now_ms, lookback_start)
     for h in by_id.values():
         _judge(h, cfg, now_ms, provisioned.get(h.device_id))
+    for h, connected, backlog_s in gateways:
+        _judge(h, cfg, now_ms, None)
+        if connected is False:
+            h.problems.append("mqtt_disconnected")
+        if backlog_s is not None and backlog_s > GATEWAY_BACKLOG_S:
+            h.problems.append("spool_backlog")
+        statuses = [PROBLEMS[p][0] for p in h.problems]
+        h.status = Status.PROBLEM if Status.PROBLEM in statuses else Status.WARNING if statuses else Status.OK
+        by_id[f"gateway:{h.device_id}"] = h
     order = {Status.PROBLEM: 0, Status.WARNING: 1, Status.OK: 2}
     return sorted(by_id.values(), key=lambda h: (order[h.status], h.device_id))
 
@@ -184,6 +197,33 @@ async def _clock_behind(history: History, by_id: dict[str, DeviceHealth], provis
         for s in series_from_json(series, ["n"]):
             if len(s) and s.values["n"][-1] > 0:
                 h.clock_problem = f"{int(s.values['n'][-1])} reading(s) stamped before provisioning"
+
+
+async def _gateways(history: History, cfg: FleetSection, now_ms: int,
+                    lookback_start: int) -> list[tuple[DeviceHealth, bool | None, float | None]]:
+    """Each edge gateway from its own `gateway` measurement (tag `gateway`): last seen, MQTT link, spool age."""
+    src = source("gateway", history.database, history.raw_rp)
+    where = where_clause(lookback_start, now_ms + 7 * DAY_MS, {})
+    seen, link, backlog = await history.query_all(";".join(
+        f'SELECT last({quote_ident(f)}) AS {quote_ident(f)} FROM {src}{where} GROUP BY "gateway"'
+        for f in ("uptime_s", "mqtt_connected", "spool_age_s")))
+    out = []
+    values: dict[str, dict[str, float]] = {}
+    for rows, f in ((link, "mqtt_connected"), (backlog, "spool_age_s")):
+        for s in series_from_json(rows, [f]):
+            if len(s):
+                values.setdefault(s.tags.get("gateway", ""), {})[f] = float(s.values[f][-1])
+    for s in series_from_json(seen, ["uptime_s"]):
+        gw = s.tags.get("gateway", "")
+        if not gw or not len(s):
+            continue
+        h = DeviceHealth(device_id=gw, kind="gateway", site="", expected_interval_s=int(cfg.gateway_interval_s),
+                         last_seen_ms=int(s.times_ms[-1]))
+        v = values.get(gw, {})
+        connected = None if math.isnan(v.get("mqtt_connected", math.nan)) else v["mqtt_connected"] > 0.5
+        backlog_s = v.get("spool_age_s")
+        out.append((h, connected, None if backlog_s is None or math.isnan(backlog_s) else backlog_s))
+    return out
 
 
 def _judge(h: DeviceHealth, cfg: FleetSection, now_ms: int, provisioned_at: str | None) -> None:

@@ -112,7 +112,7 @@ def series_from_json(doc_series: Iterable[Mapping[str, Any]], fields: Sequence[s
 class History:
     """Async reader for one database (and optional retention policy for raw readings)."""
 
-    def __init__(self, url: str, database: str, *, username: str = "", password: str = "",
+    def __init__(self, url: str, database: str, *, username: str = "", password: str = "", token: str = "",
                  raw_retention_policy: str = "", aggregate_retention_policy: str = "", aggregate_database: str = "",
                  timeout_s: float = 30.0, client: httpx.AsyncClient | None = None):
         self.url = url.rstrip("/")
@@ -121,7 +121,8 @@ class History:
         self.raw_rp = raw_retention_policy
         self.agg_rp = aggregate_retention_policy
         auth = httpx.BasicAuth(username, password) if username else None
-        self.http = client or httpx.AsyncClient(timeout=timeout_s, auth=auth)
+        headers = {"Authorization": f"Token {token}"} if token else None
+        self.http = client or httpx.AsyncClient(timeout=timeout_s, auth=auth, headers=headers)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -40,6 +40,7 @@ class InfluxSection:
     database: str = "yukimizu"
     username: str = ""
     password: str = ""
+    token: str = ""  # InfluxDB 2.x/3.x API token, sent as "Authorization: Token ..." (instead of username/password)
     # Retention policy that holds raw readings (empty: the database default). On 1.x create it with
     # `CREATE RETENTION POLICY "raw" ON "yukimizu" DURATION 580d REPLICATION 1 DEFAULT`; on 2.x/3.x set
     # the bucket's retention instead (see backend.example.toml).
@@ -74,6 +75,7 @@ class FleetSection:
     battery_trend_days: float = 7.0
     battery_warn_days: float = 14.0  # warn when the projected days left fall below this
     lookback_days: float = 30.0  # how far back "last seen" looks
+    gateway_interval_s: float = 10.0  # how often edge gateways write their `gateway` measurement ([health] interval_s)
 
     def validate(self) -> None:
         """Check ordering of the thresholds."""
@@ -81,6 +83,7 @@ class FleetSection:
         fail_if(self.battery_cutoff_v >= self.battery_low_v, "fleet.battery_cutoff_v",
                 f"{self.battery_cutoff_v} V must be below fleet.battery_low_v {self.battery_low_v} V")
         fail_if(self.battery_trend_days <= 0, "fleet.battery_trend_days", "must be positive")
+        fail_if(self.gateway_interval_s <= 0, "fleet.gateway_interval_s", "must be positive")
 
 
 @dataclass
@@ -157,6 +160,7 @@ class BackendSettings:
         """Refuse placeholder secrets outside development."""
         if self.api.environment == "production":
             fail_if(_PLACEHOLDER in self.influxdb.password, "influxdb.password", "still the placeholder")
+            fail_if(_PLACEHOLDER in self.influxdb.token, "influxdb.token", "still the placeholder")
             fail_if(_PLACEHOLDER in self.alerts.line.channel_access_token, "alerts.line.channel_access_token",
                     "still the placeholder")
 

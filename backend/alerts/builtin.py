@@ -124,8 +124,19 @@ class DeviceSilent:
         for h in await ctx.fleet():
             if not h.registered or not h.expected_interval_s:
                 continue
-            ev.checked.add(h.device_id)
+            subject = f"gateway:{h.device_id}" if h.kind == "gateway" else h.device_id
+            ev.checked.add(subject)
             if not h.silent:
+                continue
+            if h.kind == "gateway":
+                mins = (h.age_s or 0) / 60
+                ev.active.append(Condition(
+                    subject, h.site, Severity.CRITICAL,
+                    f"ゲートウェイ {h.device_id}: {mins:.0f} 分間応答がありません。全センサーのデータが届きません。"
+                    "電源とネットワークを確認してください。",
+                    f"Gateway {h.device_id} silent for {mins:.0f} min: no sensor data arrives. "
+                    "Check its power and network.",
+                    {"gateway": h.device_id, "last_seen_ms": h.last_seen_ms, "age_s": h.age_s}))
                 continue
             where = h.field_id or h.vehicle_id or h.site
             if h.last_seen_ms is None:

@@ -31,7 +31,8 @@ def crud_router(table: str, key: str, create: type[BaseModel], update: type[Base
         + [inspect.Parameter(f, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
                              default=Query(None, description=descriptions[f])) for f in filters])
     list_items.__doc__ = f"List {table}."
-    router.add_api_route("", list_items, methods=["GET"], response_model=list[out], summary=f"List {table}")
+    router.add_api_route("", list_items, methods=["GET"], response_model=list[out],  # type: ignore[valid-type]
+                         summary=f"List {table}")
 
     def read_item(item_id: str, registry: RegistryDep) -> Any:
         return registry.get(table, item_id)

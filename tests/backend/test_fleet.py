@@ -65,3 +65,25 @@ def test_fleet_health_lists_problems_first_with_reasons(client: TestClient, infl
     assert by_id["s-02"]["status"] == "ok" and by_id["s-03"]["firmware_version"] == "1.1.9"
     assert doc["counts"] == {"problem": 4, "warning": 3, "ok": 1}
     assert by_id["s-01"]["problem_texts"] == [{"code": "silent", "ja": "受信が途絶えています", "en": "silent"}]
+
+
+def test_gateways_appear_from_their_own_measurement(client: TestClient, influx: InfluxV1) -> None:
+    from yukimizu.contract import line
+
+    now = int(time.time())
+
+    def gw(name: str, age_s: int, connected: bool, spool_age_s: float) -> list[str]:
+        # The fields the edge gateway writes every [health] interval_s (10 s), tag `gateway`.
+        return [line("gateway", {"gateway": name}, {"uptime_s": 3600.0 + i, "mqtt_connected": connected,
+                                                    "spool_age_s": spool_age_s, "written": 1000 + i},
+                     (now - age_s - 10 * i) * 1000) for i in range(3)]
+
+    influx.write(gw("gw-north", 5, True, 0.0) + gw("gw-south", 600, True, 0.0) + gw("gw-east", 5, False, 900.0))
+    doc = client.get("/api/v1/devices/health").json()
+    by_id = {d["device_id"]: d for d in doc["devices"] if d["kind"] == "gateway"}
+    assert by_id["gw-north"]["status"] == "ok"
+    assert by_id["gw-south"]["problems"] == ["silent"]
+    assert by_id["gw-east"]["problems"] == ["mqtt_disconnected", "spool_backlog"]
+    report = client.post("/api/v1/alerts/evaluate").json()
+    assert ["device_silent", "gateway:gw-south"] in report["raised"]
+    assert ["device_silent", "gateway:gw-north"] not in report["raised"]

@@ -5,11 +5,11 @@
     ja: {title: "機器の状態", updated: "更新", device: "機器", kind: "種類", where: "設置先", lastSeen: "最終受信",
          battery: "電池", signal: "電波", firmware: "ファーム", problems: "状態", ok: "正常", problem: "異常", warning: "注意",
          counts: "異常 {p} · 注意 {w} · 正常 {o}", never: "未受信", daysLeft: "残り約{d}日",
-         soil: "土壌", water: "水位", weather: "気象", plow: "除雪車"},
+         soil: "土壌", water: "水位", weather: "気象", plow: "除雪車", gateway: "ゲートウェイ"},
     en: {title: "Fleet health", updated: "Updated", device: "Device", kind: "Kind", where: "Where", lastSeen: "Last seen",
          battery: "Battery", signal: "Signal", firmware: "Firmware", problems: "Status", ok: "OK", problem: "Problem",
          warning: "Warning", counts: "{p} problems · {w} warnings · {o} OK", never: "never", daysLeft: "about {d} days left",
-         soil: "soil", water: "water", weather: "weather", plow: "plow"},
+         soil: "soil", water: "water", weather: "weather", plow: "plow", gateway: "gateway"},
   };
   let data = null;
   const site = new URLSearchParams(location.search).get("site");
