@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from conftest import NOW_S, SITE, Receiver, seed_site, write_readings
+from backend_helpers import NOW_S, SITE, Receiver, seed_site, write_readings
 from fastapi.testclient import TestClient
 
 from backend.app import create_app

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import NOW_S, write_readings
+from backend_helpers import NOW_S, write_readings
 
 from backend.downsample import Downsampler, retention_statements
 from backend.history import History

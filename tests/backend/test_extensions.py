@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from conftest import SITE, seed_site
+from backend_helpers import SITE, seed_site
 from fastapi.testclient import TestClient
 from hypothesis import given, settings as hsettings, strategies as st
 

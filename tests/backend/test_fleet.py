@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import SITE, seed_site, write_readings
+from backend_helpers import SITE, seed_site, write_readings
 from fastapi.testclient import TestClient
 
 from backend.fleet import battery_trend

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SITE, seed_site, square
+from backend_helpers import SITE, seed_site, square
 from fastapi.testclient import TestClient
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SITE, seed_site, square
+from backend_helpers import SITE, seed_site, square
 from fastapi.testclient import TestClient
 
 from yukimizu.cli import main as yukimizu_main

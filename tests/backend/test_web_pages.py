@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from conftest import NOW_S, seed_site, write_readings
+from backend_helpers import NOW_S, seed_site, write_readings
 
 from backend.app import create_app
 from backend.settings import BackendSettings
