@@ -168,6 +168,20 @@ class Registry:
                 raise Invalid(f"{col}: {tt.singular} {v!r} belongs to site {row['site']!r}, not {site!r}", col)
 
     @staticmethod
+    def _check_row(t: Table, values: Mapping[str, Any]) -> None:
+        """Rules across columns that PATCH could break (create checks them in the request model too)."""
+        if t.name == "devices":
+            kind = getattr(values.get("kind"), "value", values.get("kind"))
+            if kind == "plow" and values.get("field_id") is not None:
+                raise Invalid("field_id: a plow logger belongs to a vehicle, not a field", "field_id")
+            if kind != "plow" and values.get("vehicle_id") is not None:
+                raise Invalid(f"vehicle_id: a {kind} sensor belongs to a field, not a vehicle", "vehicle_id")
+        if t.name == "fields":
+            lo, hi = values.get("level_min_cm"), values.get("level_max_cm")
+            if lo is not None and hi is not None and lo > hi:
+                raise Invalid(f"level_min_cm: {lo} is above level_max_cm {hi}", "level_min_cm")
+
+    @staticmethod
     def _derive(t: Table, values: dict[str, Any]) -> dict[str, Any]:
         if t.name == "fields" and values.get("area_m2") is None and values.get("geometry"):
             values["area_m2"] = round(polygon_area_m2(values["geometry"]), 1)
@@ -209,6 +223,7 @@ class Registry:
             if t.name == "fields" and "geometry" in changes and "area_m2" not in changes:
                 merged["area_m2"] = None  # recompute from the new outline
             merged = self._derive(t, merged)
+            self._check_row(t, merged)
             self._check_refs(conn, t, merged)
             cols = [c for c in t.columns if c != t.key]
             try:

@@ -87,6 +87,13 @@ def test_conflicts_and_references(client: TestClient) -> None:
     r = client.post("/api/v1/devices", json={"device_id": "w-02", "kind": "water", "site": "kanagi",
                                              "field_id": "paddy-1", "expected_interval_s": 600})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "field_id"]
+    # Changing one column may not break a rule across columns already stored.
+    client.patch("/api/v1/fields/paddy-1", json={"level_min_cm": 3, "level_max_cm": 6})
+    r = client.patch("/api/v1/fields/paddy-1", json={"level_max_cm": 2})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "level_min_cm"]
+    client.post("/api/v1/vehicles", json={"id": "plow-1", "site": SITE})
+    r = client.patch("/api/v1/devices/w-01", json={"vehicle_id": "plow-1"})
+    assert r.status_code == 422 and "a water sensor belongs to a field" in r.text
     r = client.patch("/api/v1/fields/nothing", json={"name": "x"})
     assert r.status_code == 404
 
