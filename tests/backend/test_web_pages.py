@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from backend_helpers import NOW_S, seed_site, write_readings
+from backend_helpers import seed_site, write_readings
 
 from backend.app import create_app
 from backend.settings import BackendSettings
@@ -60,20 +60,23 @@ def text_of(dom: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
 
 
-def seed(server: str, influx: InfluxV1) -> None:
+def seed(server: str, influx: InfluxV1) -> int:
+    """Registry, readings and one evaluated alert; returns the time of the last readings (Unix s)."""
+    now_s = int(time.time())
     with httpx.Client(base_url=server) as c:
         seed_site(c)  # type: ignore[arg-type]
         c.post("/api/v1/devices", json={"device_id": "s-09", "kind": "soil", "site": "goshogawara",
                                         "field_id": "apple-1", "expected_interval_s": 600, "firmware_version": "1.1.0"})
-        t = NOW_S - 300  # 14:xx JST of the last reading, shown in JST on the page
+        t = now_s - 300  # the last reading, shown in JST on the page
         write_readings(influx, "water", "w-01", [(t - 600, {"level_cm": 2.6}), (t, {"level_cm": 1.2, "water_temp_c": 16.5,
                                                                                        "battery_v": 3.91, "rssi_dbm": -67.0})],
                        tags={"field_id": "paddy-1"})
         write_readings(influx, "soil", "s-01", [(t, {"vwc_pct": 27.5, "soil_temp_c": 14.2, "battery_v": 3.35})],
                        tags={"field_id": "apple-1"})
-        write_readings(influx, "soil", "s-09", [(NOW_S - 5 * 3600, {"vwc_pct": 26.0})], tags={"field_id": "apple-1"})
+        write_readings(influx, "soil", "s-09", [(now_s - 5 * 3600, {"vwc_pct": 26.0})], tags={"field_id": "apple-1"})
         r = c.post("/api/v1/alerts/evaluate")
         assert ["water_level", "paddy-1:low"] in r.json()["raised"], r.text
+    return t
 
 
 def jst_hhmm(t_s: float) -> str:
@@ -81,7 +84,7 @@ def jst_hhmm(t_s: float) -> str:
 
 
 def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV1, tmp_path: Path) -> None:
-    seed(server, influx)
+    t_last = seed(server, influx)
     dom = render(server + "/fields", tmp_path)
     assert 'data-ready="1"' in dom
     text = text_of(dom)
@@ -89,7 +92,7 @@ def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV
     assert text.index("北の田") < text.index("りんご園")
     assert "北の田 要対応" in text and "水位 1.2 cm" in text and "目安 2〜5 cm" in text and "分げつ期" in text
     assert "下限 2 cm を下回っています" in text
-    assert f"{jst_hhmm(NOW_S - 300)} JST" in text
+    assert f"{jst_hhmm(t_last)} JST" in text
     assert "土壌水分 27.5 %" in text
     en = text_of(render(server + "/fields?lang=en", tmp_path))
     assert "Needs attention" in en and "Water level 1.2 cm" in en and "water level 1.2 cm is below 2 cm" in en
