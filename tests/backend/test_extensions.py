@@ -51,7 +51,7 @@ geometry_like = st.fixed_dictionaries({"type": st.sampled_from(["Polygon", "Mult
                                        "coordinates": json_values})
 
 
-@hsettings(max_examples=200, deadline=None)
+@hsettings(max_examples=150, deadline=None)
 @given(st.one_of(json_values, geometry_like))
 def test_geometry_checks_accept_or_explain_never_crash(value: Any) -> None:
     for check in (check_polygon, check_line):

@@ -108,5 +108,3 @@ def test_fleet_page_lists_problems_first(server: str, influx: InfluxV1, tmp_path
     assert "電池残量が少ない" in text and "3.35 V" in text
     assert "受信が途絶えています" in text and "-67 dBm" in text
     assert "異常 2 · 注意 0 · 正常 1" in text
-    en = text_of(render(server + "/fleet?lang=en", tmp_path))
-    assert "battery low" in en and "silent" in en and "2 problems · 0 warnings · 1 OK" in en
