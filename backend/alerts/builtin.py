@@ -34,6 +34,7 @@ class WaterLevelBand:
         for d in ctx.registry.list("devices", kind="water"):
             if d["field_id"] in fields:
                 sensors[d["field_id"]].append(d)
+        ev.universe = {f"{fid}:{side}" for fid in sensors for side in ("low", "high")}
         if not sensors:
             return ev
         # Look back 3 reporting intervals (at least an hour): older than that is the silent rule's business.
@@ -87,6 +88,7 @@ class ColdDamage:
         ev = Evaluation()
         cfg = ctx.settings.alerts
         paddies = [f for f in ctx.registry.list("fields", crop="paddy") if f.get("growth_stage") in COLD_SENSITIVE_STAGES]
+        ev.universe = {f["id"] for f in paddies}  # a paddy past meiosis is out of the cold-sensitive window
         for site in sorted({f["site"] for f in paddies}):
             series = await ctx.history.aggregate("weather", ["air_temp_c"], start_ms=ctx.now_ms - 7 * DAY_MS,
                                                  end_ms=ctx.now_ms + 1, every="1h", tags={"site": site}, group_by=())
@@ -120,11 +122,14 @@ class DeviceSilent:
 
     async def evaluate(self, ctx: RuleContext) -> Evaluation:
         """Every registered device with an expected interval is checked."""
-        ev = Evaluation()
+        ev = Evaluation(universe=set())
         for h in await ctx.fleet():
             if not h.registered or not h.expected_interval_s:
                 continue
+            ev.universe.add(f"gateway:{h.device_id}" if h.kind == "gateway" else h.device_id)  # type: ignore[union-attr]
             subject = f"gateway:{h.device_id}" if h.kind == "gateway" else h.device_id
+            if h.last_seen_ms is None and not h.silent:
+                continue  # nothing within fleet.lookback_days and no provisioning date: unknown, not recovered
             ev.checked.add(subject)
             if not h.silent:
                 continue
@@ -161,7 +166,7 @@ class BatteryLow:
 
     async def evaluate(self, ctx: RuleContext) -> Evaluation:
         """Devices with a known battery voltage are checked."""
-        ev = Evaluation()
+        ev = Evaluation(universe={h.device_id for h in await ctx.fleet() if h.registered})
         for h in await ctx.fleet():
             if h.battery_v is None:
                 continue
@@ -195,6 +200,7 @@ class PlowStopped:
         ev = Evaluation()
         cfg = ctx.settings.alerts
         plows = ctx.registry.list("devices", kind="plow")
+        ev.universe = {p["device_id"] for p in plows}
         if not plows:
             return ev
         window_ms = int(cfg.plow_stopped_min * 60_000)

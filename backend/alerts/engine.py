@@ -68,7 +68,8 @@ class AlertEngine:
                         self.store.raise_alert(rule.name, c, now_ms, senders)
                         report.raised.append((rule.name, subject))
                 for (r, subject), row in open_all.items():
-                    if r == rule.name and subject in ev.checked and subject not in active:
+                    gone = ev.universe is not None and subject not in ev.universe
+                    if r == rule.name and (gone or subject in ev.checked) and subject not in active:
                         self.store.clear_alert(row["id"], now_ms, senders)
                         report.cleared.append((rule.name, subject))
             await self._deliver(report, now_ms)

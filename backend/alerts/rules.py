@@ -45,6 +45,9 @@ class Evaluation:
 
     checked: set[str] = field(default_factory=set)
     active: list[Condition] = field(default_factory=list)
+    # Every subject the rule still watches (None: not stated). An open alert whose subject left it
+    # (field deleted, sensor removed from the registry) is cleared instead of staying open for ever.
+    universe: set[str] | None = None
 
 
 @dataclass

@@ -155,3 +155,13 @@ def test_settings_for_alerts_are_checked() -> None:
     with pytest.raises(SettingsError, match=r"alerts.webhook_urls\[0\]"):
         load_settings(None, {"YUKIMIZU_API__ALERTS__WEBHOOK_URLS": "ftp://x"})
     assert AlertsSection().interval_s == 60.0
+
+
+def test_alert_for_a_sensor_removed_from_the_registry_is_cleared(alert_client: TestClient, influx: InfluxV1,
+                                                                 receiver: Receiver) -> None:
+    write_readings(influx, "water", "w-01", [(T0, {"level_cm": 0.5})], tags={"field_id": "paddy-1"})
+    assert tick(alert_client, T0 + 5).raised == [("water_level", "paddy-1:low")]
+    assert alert_client.delete("/api/v1/devices/w-01").status_code == 204
+    # No sensor watches the paddy any more: its alert must not stay open for ever.
+    assert tick(alert_client, T0 + 65).cleared == [("water_level", "paddy-1:low")]
+    assert alert_client.get("/api/v1/alerts", params={"open": True}).json()["alerts"] == []
