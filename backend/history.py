@@ -215,6 +215,57 @@ class History:
              + (" fill(none)" if fill_none else " fill(null)"))
         return series_from_json(await self.query(q, self.database_for(measurement)), list(spec))
 
+    async def buckets(self, measurement: str, fields: Mapping[str, Agg | str], *, start_ms: int, end_ms: int,
+                      interval: str, tags: Mapping[str, str | Sequence[str] | None] | None = None,
+                      group_by: Sequence[str] = ("device_id",)) -> list[Series]:
+        """Hourly (UTC) or daily (JST) buckets, read from the downsampled `<m>_1h`/`<m>_1d` where they exist.
+
+        For long ranges: the aggregates written by backend.downsample are read first, and only the
+        time after the newest aggregate bucket (not yet downsampled) is aggregated from raw readings,
+        with the same bucket boundaries, so the result is the same as aggregating raw throughout.
+        Aggregations: mean, min, max, last, sum (rain_mm only), count (readings).
+        """
+        from .downsample import INTERVALS, SUM_FIELDS  # the job defines bucket boundaries and stored fields
+
+        iv = {i.name: i for i in INTERVALS}.get(interval)
+        if iv is None:
+            raise ValueError(f"interval {interval!r} is not one of {', '.join(i.name for i in INTERVALS)}")
+        spec = {f: Agg(a) for f, a in fields.items()}
+        start_ms, end_ms = iv.floor(start_ms), iv.floor(end_ms - 1) + iv.ms
+
+        def stored(f: str, a: Agg) -> str | None:
+            if a == Agg.COUNT:
+                return "n"
+            if a in (Agg.MEAN, Agg.MIN, Agg.MAX, Agg.LAST) or (a == Agg.SUM and f in SUM_FIELDS):
+                return f"{f}_{a.value}"
+            return None
+
+        names = {f: stored(f, a) for f, a in spec.items()}
+        merged: dict[tuple[str, ...], Series] = {}
+        tail_ms = start_ms
+        if all(names.values()):
+            sel = ", ".join(f"{quote_ident(n)} AS {quote_ident(f)}" for f, n in names.items())  # type: ignore[arg-type]
+            agg_m = f"{measurement}_{iv.name}"
+            q = (f"SELECT {sel} FROM {self._from(agg_m)}{where_clause(start_ms, end_ms, tags or {})}"
+                 + (" GROUP BY " + ", ".join(quote_ident(t) for t in group_by) if group_by else ""))
+            for s in series_from_json(await self.query(q, self.database_for(agg_m)), list(spec)):
+                merged[tuple(s.tags.get(t, "") for t in group_by)] = s
+                if len(s):
+                    tail_ms = max(tail_ms, int(s.times_ms[-1]) + iv.ms)
+        if tail_ms < end_ms:
+            sel = ", ".join(f"{a.value}({quote_ident(f)}) AS {quote_ident(f)}" for f, a in spec.items())
+            q = (f"SELECT {sel} FROM {self._from(measurement)}{where_clause(tail_ms, end_ms, tags or {})}"
+                 f" GROUP BY {iv.group_by()}" + "".join(f", {quote_ident(t)}" for t in group_by) + " fill(none)")
+            for s in series_from_json(await self.query(q), list(spec)):
+                key = tuple(s.tags.get(t, "") for t in group_by)
+                if key not in merged:
+                    merged[key] = s
+                    continue
+                m = merged[key]
+                m.times_ms = np.concatenate([m.times_ms, s.times_ms])
+                m.values = {f: np.concatenate([m.values[f], s.values[f]]) for f in spec}
+        return [merged[k] for k in sorted(merged)]
+
     async def latest(self, measurement: str, fields: Sequence[str], *, start_ms: int, end_ms: int,
                      tags: Mapping[str, str | Sequence[str] | None] | None = None,
                      group_by: Sequence[str] = ("device_id",)) -> dict[tuple[str, ...], tuple[int, dict[str, float]]]:

@@ -106,3 +106,24 @@ def test_retention_statements_use_the_configured_days(job: tuple[Downsampler, Ba
     for s in stmts:  # InfluxDB 1.x accepts them
         influx.query(s)
     assert {r["name"]: r["duration"] for r in influx.rows("SHOW RETENTION POLICIES")}["raw"] == "13920h0m0s"
+
+
+def test_buckets_read_the_aggregates_and_only_the_rest_from_raw(job: tuple[Downsampler, BackendSettings],
+                                                                influx: InfluxV1) -> None:
+    ds, _ = job
+    spec = {"rain_mm": "sum", "air_temp_c": "max"}
+    start, end = int(RAIN_T[0]) * 1000, (int(RAIN_T[-1]) + 1) * 1000
+    from_raw = ds.sync(ds.history.buckets("weather", spec, start_ms=start, end_ms=end, interval="1d"))
+    ds.sync(ds.run(NOW_S * 1000, max_chunks=4))  # the first 4 JST days are downsampled, the rest is not
+    assert 4 <= len(aggregates(influx, "weather_1d")) < len(from_raw[0])
+    # Make the stored aggregates recognisable: if they are read, the result shows it.
+    influx.write([f'weather_1d,device_id=met-1,site=goshogawara rain_mm_sum=-1.0 {aggregates(influx, "weather_1d")[0]["time"]}'])
+    mixed = ds.sync(ds.history.buckets("weather", spec, start_ms=start, end_ms=end, interval="1d"))
+    np.testing.assert_array_equal(mixed[0].times_ms, from_raw[0].times_ms)
+    assert mixed[0].values["rain_mm"][0] == -1.0
+    np.testing.assert_allclose(mixed[0].values["rain_mm"][1:], from_raw[0].values["rain_mm"][1:], atol=1e-9)
+    np.testing.assert_array_equal(mixed[0].values["air_temp_c"], from_raw[0].values["air_temp_c"])
+    rain = ds.expected["rain"]  # type: ignore[attr-defined]
+    jst_day = (RAIN_T + 9 * 3600) // 86400
+    np.testing.assert_allclose(from_raw[0].values["rain_mm"], [rain[jst_day == d].sum() for d in np.unique(jst_day)],
+                               atol=1e-9)
