@@ -10,7 +10,7 @@ level_min_cm/level_max_cm in the registry override both.
 """
 from __future__ import annotations
 
-# stage -> (min_cm, max_cm, Japanese name)
+# stage -> (min_cm, max_cm, Japanese name); in the order of the season
 DEFAULT_BANDS: dict[str, tuple[float | None, float | None, str]] = {
     "establishment": (3.0, 6.0, "活着期"),
     "tillering": (2.0, 5.0, "分げつ期"),
@@ -43,3 +43,8 @@ def stage_ja(stage: str | None) -> str:
     if stage in DEFAULT_BANDS:
         return DEFAULT_BANDS[stage][2]
     return stage or "生育段階未設定"
+
+
+def paddy_stages() -> list[dict[str, str]]:
+    """The paddy growth stages a farmer can choose, in season order, with Japanese and English names."""
+    return [{"id": k, "ja": v[2], "en": k.replace("_", " ")} for k, v in DEFAULT_BANDS.items()]

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from ..deps import AlertStoreDep, HistoryDep, RegistryDep
+from ..alerts.paddy_bands import paddy_stages
 from ..overview import field_overview
 
 router = APIRouter(prefix="/api/v1/overview", tags=["overview"])
@@ -17,5 +18,5 @@ async def fields_overview(registry: RegistryDep, history: HistoryDep, alerts: Al
                           site: str | None = Query(None)) -> dict[str, Any]:
     """Fields with open alerts first; times are Unix ms UTC (the page shows JST)."""
     now_ms = int(time.time() * 1000)
-    return {"generated_at_ms": now_ms,
+    return {"generated_at_ms": now_ms, "paddy_stages": paddy_stages(),
             "fields": await field_overview(registry, history, alerts, now_ms=now_ms, site=site)}

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi.responses import HTMLResponse
 from backend_helpers import seed_site, write_readings
 
 from backend.app import create_app
@@ -24,6 +25,30 @@ from yukimizu.servers import free_port
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+# A same-origin page (added by the test only) that drives the farmer page like a person would:
+# it waits for /fields to render in a frame, picks a stage in the paddy's selector, then reports
+# what the API says afterwards.
+HARNESS = """<!doctype html><meta charset="utf-8"><body><pre id="out">waiting</pre>
+<iframe id="f" src="/fields" style="width:400px;height:800px"></iframe>
+<script>
+const out = document.getElementById("out");
+async function step() {
+  const doc = document.getElementById("f").contentDocument;
+  const sel = doc && doc.body && doc.body.dataset.ready === "1" && doc.querySelector('select[data-stage-for="paddy-1"]');
+  if (!sel) { setTimeout(step, 100); return; }
+  sel.value = "meiosis";
+  sel.dispatchEvent(new Event("change"));
+  for (let i = 0; i < 50; i++) {
+    const f = await (await fetch("/api/v1/fields/paddy-1")).json();
+    if (f.growth_stage === "meiosis") { out.textContent = "stage now " + f.growth_stage; return; }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  out.textContent = "stage not changed";
+}
+step();
+</script>"""
+
+
 @pytest.fixture
 def server(settings: BackendSettings) -> Iterator[str]:
     """The app served by uvicorn on a free port in a thread; its base URL."""
@@ -31,6 +56,7 @@ def server(settings: BackendSettings) -> Iterator[str]:
         pytest.skip("chromium is not installed; `make setup` installs the Debian package")
     port = free_port()
     app = create_app(replace(settings, api=replace(settings.api, port=port)))
+    app.add_api_route("/test-harness", lambda: HTMLResponse(HARNESS), include_in_schema=False)
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -94,6 +120,10 @@ def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV
     assert "下限 2 cm を下回っています" in text
     assert f"{jst_hhmm(t_last)} JST" in text
     assert "土壌水分 27.5 %" in text
+    # The farmer can change the paddy's stage on the page: a selector showing the current one.
+    select = re.search(r'<select data-stage-for="paddy-1">(.*?)</select>', dom, flags=re.S)
+    assert select and re.search(r'<option value="tillering" selected="">分げつ期</option>', select.group(1))
+    assert 'data-stage-for="apple-1"' not in dom
     en = text_of(render(server + "/fields?lang=en", tmp_path))
     assert "Needs attention" in en and "Water level 1.2 cm" in en and "water level 1.2 cm is below 2 cm" in en
 
@@ -108,3 +138,14 @@ def test_fleet_page_lists_problems_first(server: str, influx: InfluxV1, tmp_path
     assert "電池残量が少ない" in text and "3.35 V" in text
     assert "受信が途絶えています" in text and "-67 dBm" in text
     assert "異常 2 · 注意 0 · 正常 1" in text
+
+
+def test_farmer_sets_the_paddy_stage_on_the_page(server: str, influx: InfluxV1, tmp_path: Path) -> None:
+    seed(server, influx)
+    assert "stage now meiosis" in text_of(render(server + "/test-harness", tmp_path))
+    with httpx.Client(base_url=server) as c:
+        field = c.get("/api/v1/fields/paddy-1").json()
+        assert field["growth_stage"] == "meiosis"
+        # The band follows the stage: 1.2 cm is now far below meiosis' 10 cm.
+        overview = c.get("/api/v1/overview/fields").json()["fields"]
+        assert [(f["band_min_cm"], f["band_max_cm"]) for f in overview if f["id"] == "paddy-1"] == [(10.0, 20.0)]
