@@ -37,6 +37,8 @@ def crud_router(table: str, key: str, create: type[BaseModel], update: type[Base
     def read_item(item_id: str, registry: RegistryDep) -> Any:
         return registry.get(table, item_id)
 
+    read_item.__doc__ = f"One {singular} by its id; 404 when there is none."
+
     router.add_api_route(f"/{{item_id}}", read_item, methods=["GET"], response_model=out, summary=f"Read one {singular}",
                          responses={404: {"description": f"no such {singular}"}})
 
@@ -45,6 +47,9 @@ def crud_router(table: str, key: str, create: type[BaseModel], update: type[Base
         response.headers["Location"] = f"/api/v1/{table}/{row[key]}"
         return row
 
+    create_item.__doc__ = (f"Create a {singular}. 422 names the field that is wrong (including references to "
+                           "ids that do not exist); 409 when the id is taken.")
+
     router.add_api_route("", create_item, methods=["POST"], response_model=out, status_code=status.HTTP_201_CREATED,
                          summary=f"Create a {singular}",
                          responses={409: {"description": "id already exists"}, 422: {"description": "invalid value"}})
@@ -52,12 +57,16 @@ def crud_router(table: str, key: str, create: type[BaseModel], update: type[Base
     def update_item(item_id: str, body: update, registry: RegistryDep) -> Any:  # type: ignore[valid-type]
         return registry.update(table, item_id, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
 
+    update_item.__doc__ = "Change the keys sent (null clears an optional one); the others stay as they are."
+
     router.add_api_route(f"/{{item_id}}", update_item, methods=["PATCH"], response_model=out,
                          summary=f"Change a {singular} (only the keys sent)")
 
     def delete_item(item_id: str, registry: RegistryDep) -> Response:
         registry.delete(table, item_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    delete_item.__doc__ = f"Delete a {singular}; 409 names what still refers to it."
 
     router.add_api_route(f"/{{item_id}}", delete_item, methods=["DELETE"], status_code=status.HTTP_204_NO_CONTENT,
                          summary=f"Delete a {singular}", responses={409: {"description": "still referenced"}})
