@@ -84,7 +84,7 @@ class ColdDamage:
     min_hours = 96
 
     async def evaluate(self, ctx: RuleContext) -> Evaluation:
-        """Check every paddy in panicle initiation or meiosis against its site's 7-day mean."""
+        """Check every paddy in panicle formation or meiosis against its site's 7-day mean."""
         ev = Evaluation()
         cfg = ctx.settings.alerts
         paddies = [f for f in ctx.registry.list("fields", crop="paddy") if f.get("growth_stage") in COLD_SENSITIVE_STAGES]

@@ -10,20 +10,20 @@ level_min_cm/level_max_cm in the registry override both.
 """
 from __future__ import annotations
 
-# stage -> (min_cm, max_cm, Japanese name); in the order of the season
+# stage -> (min_cm, max_cm, Japanese name); in the order of the season. The ids are the agronomy
+# engine's (backend/agronomy/paddy_rules.toml), so a stage the farmer picks means the same to both.
 DEFAULT_BANDS: dict[str, tuple[float | None, float | None, str]] = {
-    "establishment": (3.0, 6.0, "活着期"),
-    "tillering": (2.0, 5.0, "分げつ期"),
-    "mid_season_drainage": (None, 2.0, "中干し"),
-    "panicle_initiation": (4.0, 10.0, "幼穂形成期"),
-    "meiosis": (10.0, 20.0, "減数分裂期"),
-    "heading": (3.0, 10.0, "出穂期"),
-    "ripening": (None, 10.0, "登熟期"),
-    "final_drainage": (None, 2.0, "落水"),
+    "establishment": (3.0, 5.0, "活着期"),
+    "tillering": (2.0, 4.0, "分げつ期"),
+    "midseason_drainage": (None, 1.0, "中干し"),  # drained on purpose: only standing water is wrong
+    "panicle_formation": (4.0, 12.0, "幼穂形成期"),  # 4-6 cm rising to 10-12 cm before meiosis
+    "meiosis": (10.0, 15.0, "減数分裂期"),  # at least 10 cm; the agronomy engine asks 15-20 cm on cold nights
+    "heading_ripening": (None, 4.0, "出穂・登熟期"),  # intermittent irrigation: dry spells are intended
+    "final_drainage": (None, None, "落水"),
 }
 
 # Stages when a cold spell damages the panicle (NARO Tohoku: deep water before and during meiosis).
-COLD_SENSITIVE_STAGES = frozenset({"panicle_initiation", "meiosis"})
+COLD_SENSITIVE_STAGES = frozenset({"panicle_formation", "meiosis"})
 
 
 def band_for(field: dict) -> tuple[float | None, float | None, str] | None:

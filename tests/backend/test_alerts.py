@@ -39,7 +39,7 @@ def hook_events(rec: Receiver) -> list[tuple[str, str, str]]:
 
 def test_paddy_drying_out_raises_one_alert_and_one_cleared(alert_client: TestClient, influx: InfluxV1,
                                                            receiver: Receiver) -> None:
-    # Tillering: default band 2-5 cm. The level falls below 2 cm, stays low for 40 min, then the farmer lets water in.
+    # Tillering: default band 2-4 cm. The level falls below 2 cm, stays low for 40 min, then the farmer lets water in.
     levels = [4.0, 3.5, 3.0, 2.5, 2.2, 1.8, 1.5, 1.2, 1.0, 1.1, 2.2, 3.0, 3.4, 3.6]
     raised_at = cleared_at = None
     for i, level in enumerate(levels):

@@ -116,7 +116,7 @@ def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV
     text = text_of(dom)
     # The paddy needing water comes first, in Japanese, with its level, band and last reading in JST.
     assert text.index("北の田") < text.index("りんご園")
-    assert "北の田 要対応" in text and "水位 1.2 cm" in text and "目安 2〜5 cm" in text and "分げつ期" in text
+    assert "北の田 要対応" in text and "水位 1.2 cm" in text and "目安 2〜4 cm" in text and "分げつ期" in text
     assert "下限 2 cm を下回っています" in text
     assert f"{jst_hhmm(t_last)} JST" in text
     assert "土壌水分 27.5 %" in text
@@ -146,6 +146,6 @@ def test_farmer_sets_the_paddy_stage_on_the_page(server: str, influx: InfluxV1, 
     with httpx.Client(base_url=server) as c:
         field = c.get("/api/v1/fields/paddy-1").json()
         assert field["growth_stage"] == "meiosis"
-        # The band follows the stage: 1.2 cm is now far below meiosis' 10 cm.
+        # The band follows the stage: meiosis wants at least 10 cm.
         overview = c.get("/api/v1/overview/fields").json()["fields"]
-        assert [(f["band_min_cm"], f["band_max_cm"]) for f in overview if f["id"] == "paddy-1"] == [(10.0, 20.0)]
+        assert [(f["band_min_cm"], f["band_max_cm"]) for f in overview if f["id"] == "paddy-1"] == [(10.0, 15.0)]
