@@ -12,6 +12,7 @@ COMMANDS: list[str] = [
     "yukimizu.broker.cli",
     "yukimizu.demo",
     "dashboards.cli",
+    "backend.cli",
 ]
 
 
