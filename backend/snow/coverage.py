@@ -141,7 +141,8 @@ class CoverageEngine:
         self._piece_attr = np.stack([mx, my, network.piece_ux, network.piece_uy], axis=1).astype(np.float32)
         reach = p.buffer_m + max(_SEG_MAX_M, float(network.piece_length_m.max())) / 2.0
         self.grid = PieceGrid(mx, my, reach, cell_m)
-        self._cand_attr = self._piece_attr[self.grid.pieces]  # in grid order: contiguous reads per cell
+        self._piece_seg = np.stack([network.piece_x0_m, network.piece_y0_m, network.piece_ux, network.piece_uy,
+                                    network.piece_length_m], axis=1)
         self._cos_max = np.float32(math.cos(math.radians(p.max_heading_deg)))
         self._buf2 = np.float32(p.buffer_m * p.buffer_m)
         n_pieces = len(network.piece_road)
@@ -313,7 +314,7 @@ class CoverageEngine:
         q, pos = self.grid.pairs(cells)
         # Rows gathered, then transposed so the arithmetic runs on contiguous columns, in place.
         S = np.take(seg, q, axis=0).T.copy()
-        P = np.take(self._cand_attr, pos, axis=0).T.copy()
+        P = np.take(self._piece_attr, np.take(self.grid.pieces, pos), axis=0).T.copy()
         dot = S[4] * P[2]
         dot += S[5] * P[3]  # cosine between heading and piece bearing
         wx = np.subtract(P[0], S[0], out=P[0])
@@ -427,33 +428,39 @@ class CoverageEngine:
                          [sorted(d) for d in devices])
 
     def match_nearest(self, x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest road to each point within buffer_m: (road index or -1, distance m or inf)."""
+        """Nearest road to each point within buffer_m: (road index or -1, distance m or inf).
+
+        Distances in float64, exact to the piece geometry, so the answers are comparable with any
+        nearest-segment search; of equally near roads the lowest index wins.
+        """
         x_m, y_m = np.asarray(x_m, dtype=np.float64), np.asarray(y_m, dtype=np.float64)
         net = self.network
         road = np.full(len(x_m), -1, dtype=np.int64)
         dist = np.full(len(x_m), np.inf)
         buf2 = self.params.buffer_m ** 2
         cells = self.grid.cells_of(x_m, y_m)
-        for s0 in range(0, len(x_m), 4 * _CHUNK):
-            s1 = min(s0 + 4 * _CHUNK, len(x_m))
-            q, pc = self.grid.pairs(cells[s0:s1])
+        step = 2 * _CHUNK
+        for s0 in range(0, len(x_m), step):
+            s1 = min(s0 + step, len(x_m))
+            q, pos = self.grid.pairs(cells[s0:s1])
             if len(q) == 0:
                 continue
-            wx, wy = x_m[s0:s1][q] - net.piece_x0_m[pc], y_m[s0:s1][q] - net.piece_y0_m[pc]
-            ux, uy = net.piece_ux[pc], net.piece_uy[pc]
-            a = np.clip(wx * ux + wy * uy, 0.0, net.piece_length_m[pc])
-            ex, ey = wx - a * ux, wy - a * uy
-            d2 = ex * ex + ey * ey
-            ok = d2 <= buf2
-            q, pc, d2 = q[ok], pc[ok], d2[ok]
-            if len(q) == 0:
-                continue
-            # Smallest distance per query; ties go to the lowest piece index (pairs are in that order).
-            starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
-            mins = np.minimum.reduceat(d2, starts)
-            counts = np.diff(np.r_[starts, len(q)])
-            is_min = np.flatnonzero(d2 == np.repeat(mins, counts))
-            first = is_min[np.r_[True, q[is_min][1:] != q[is_min][:-1]]]
+            pc = np.take(self.grid.pieces, pos)
+            C = np.take(self._piece_seg, pc, axis=0).T.copy()
+            wx = np.take(x_m[s0:s1], q) - C[0]
+            wy = np.take(y_m[s0:s1], q) - C[1]
+            a = wx * C[2]
+            a += wy * C[3]
+            np.clip(a, 0.0, C[4], out=a)  # distance along the piece to the closest point
+            wx -= a * C[2]
+            wy -= a * C[3]
+            d2 = wx * wx
+            d2 += wy * wy
+            best = np.full(s1 - s0, np.inf)
+            np.minimum.at(best, q, d2)
+            # First candidate (lowest piece index: pairs are in that order) at each query's minimum.
+            at_min = np.flatnonzero((d2 == np.take(best, q)) & (d2 <= buf2))
+            first = at_min[_changes(q[at_min])]
             road[s0 + q[first]] = net.piece_road[pc[first]]
             dist[s0 + q[first]] = np.sqrt(d2[first])
         return road, dist
