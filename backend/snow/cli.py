@@ -106,6 +106,8 @@ def _check_out_dirs(*paths: str | None) -> None:
     for p in paths:
         if p is not None and not Path(p).resolve().parent.is_dir():
             raise ValueError(f"the folder of {p} does not exist")
+        if p is not None and Path(p).is_dir():
+            raise ValueError(f"{p} is a folder; give a file name")
 
 
 def run_coverage(args: argparse.Namespace) -> int:
