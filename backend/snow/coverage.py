@@ -152,7 +152,7 @@ class CoverageEngine:
         self.road_passes = np.zeros(network.n_roads, dtype=np.int64)
         self._pass_key = np.zeros(0, dtype=np.int64)  # device * g_count + g, sorted
         self._pass_end_t = np.zeros(0)
-        self._dev_road = np.zeros(0, dtype=np.int64)  # device * n_roads + road, sorted unique
+        self._dev_road = np.zeros((0, network.n_roads), dtype=bool)  # [device, road]: cleared some of it
         self.device_names: list[str] = []
         self._dev_code: dict[str, int] = {}
         # Each device's last two fixes (index 0 = previous, 1 = last); t = -inf when absent.
@@ -172,6 +172,10 @@ class CoverageEngine:
                 self.device_names.append(name)
             codes[k] = c
         n = len(self.device_names)
+        if len(self._dev_road) < n:
+            grown = np.zeros((max(n, 2 * len(self._dev_road)), self.network.n_roads), dtype=bool)
+            grown[: len(self._dev_road)] = self._dev_road
+            self._dev_road = grown
         if len(self._fix_t) < n:
             m = max(n, 2 * len(self._fix_t))
             for attr, fill in (("_fix_t", -np.inf), ("_fix_x", 0.0), ("_fix_y", 0.0), ("_fix_blade", False), ("_fix_heading", np.nan)):
@@ -190,7 +194,8 @@ class CoverageEngine:
                heading_deg: Any = None) -> UpdateStats:
         """Add fixes given with one device name per fix (any order) and update the coverage state."""
         table: dict[str, int] = {}
-        codes = np.fromiter((table.setdefault(str(d), len(table)) for d in device), dtype=np.int64, count=len(t_s))
+        seq = device.tolist() if isinstance(device, np.ndarray) else list(device)
+        codes = np.fromiter((table.setdefault(d, len(table)) for d in map(str, seq)), dtype=np.int64, count=len(seq))
         return self.update_codes(codes, list(table), t_s, lat_deg, lon_deg, blade_down, heading_deg)
 
     def update_codes(self, code: Any, names: list[str], t_s: Any, lat_deg: Any, lon_deg: Any, blade_down: Any,
@@ -213,7 +218,7 @@ class CoverageEngine:
         else:
             order = order[np.lexsort((t[order], code[order]))]
         c, tt = code[order], t[order]
-        dup = np.zeros(len(order), dtype=bool)
+        dup = np.zeros(len(order), dtype=bool)  # a repeated time: keep the first fix
         dup[1:] = (c[1:] == c[:-1]) & (tt[1:] == tt[:-1])
         order = order[~dup]
         stats.used = len(order)
@@ -227,15 +232,19 @@ class CoverageEngine:
         old_k = np.tile([0, 1], len(devs))
         have = np.isfinite(self._fix_t[old_c, old_k])
         old_c, old_k = old_c[have], old_k[have]
-        c = np.concatenate([old_c, code[order]])
-        o = np.argsort(c.astype(self._code_dtype), kind="stable")
-        c = c[o]
-        tt = np.concatenate([self._fix_t[old_c, old_k], t[order]])[o]
-        xx = np.concatenate([self._fix_x[old_c, old_k], x[order]])[o]
-        yy = np.concatenate([self._fix_y[old_c, old_k], y[order]])[o]
-        bb = np.concatenate([self._fix_blade[old_c, old_k], blade[order]])[o]
-        hh = np.concatenate([self._fix_heading[old_c, old_k], hd[order]])[o]
-        is_new = np.concatenate([np.zeros(len(old_c), dtype=bool), np.ones(len(order), dtype=bool)])[o]
+        if len(old_c) == 0:
+            c, tt, xx, yy, bb, hh = code[order], t[order], x[order], y[order], blade[order], hd[order]
+            is_new = np.ones(len(order), dtype=bool)
+        else:
+            c = np.concatenate([old_c, code[order]])
+            o = np.argsort(c.astype(self._code_dtype), kind="stable")
+            c = c[o]
+            tt = np.concatenate([self._fix_t[old_c, old_k], t[order]])[o]
+            xx = np.concatenate([self._fix_x[old_c, old_k], x[order]])[o]
+            yy = np.concatenate([self._fix_y[old_c, old_k], y[order]])[o]
+            bb = np.concatenate([self._fix_blade[old_c, old_k], blade[order]])[o]
+            hh = np.concatenate([self._fix_heading[old_c, old_k], hd[order]])[o]
+            is_new = np.concatenate([np.zeros(len(old_c), dtype=bool), np.ones(len(order), dtype=bool)])[o]
         self._store_last_fixes(c, tt, xx, yy, bb, hh)
         self._segments(c, tt, xx, yy, bb, hh, is_new, stats)
         return stats
@@ -366,7 +375,8 @@ class CoverageEngine:
     def _passes(self, gk, lo, hi, is_start, is_end) -> None:  # type: ignore[no-untyped-def]
         """Fold run items (device, road, direction) into passes and into the stored pass state."""
         G = self._g_count
-        o = np.lexsort((lo, gk))
+        # Items come in (device, time) order, so a stable sort by key keeps each key's items in time order.
+        o = np.argsort(gk, kind="stable")
         gk, lo, hi, is_start, is_end = gk[o], lo[o], hi[o], is_start[o], is_end[o]
         # Each run is [its start item's tmin, the next end item's tmax] (runs of one key are disjoint).
         pos = np.where(is_end, np.arange(len(gk)), len(gk))
@@ -393,8 +403,7 @@ class CoverageEngine:
         merged_k, merged_e = merged_k[o], merged_e[o]
         last = np.r_[merged_k[1:] != merged_k[:-1], True]
         self._pass_key, self._pass_end_t = merged_k[last], merged_e[last]
-        dr = np.unique((rk // G) * self.network.n_roads + road)
-        self._dev_road = np.union1d(self._dev_road, dr)
+        self._dev_road[rk // G, road] = True
 
     # ---- queries -----------------------------------------------------------------------------------
     def roads(self) -> RoadState:
@@ -421,11 +430,14 @@ class CoverageEngine:
         np.maximum.at(last_t, net.piece_road, self.piece_last_t_s)
         first_t = np.where(cleared, first_t, np.nan)
         last_t = np.where(cleared, last_t, np.nan)
-        devices: list[list[str]] = [[] for _ in range(net.n_roads)]
-        for k in self._dev_road.tolist():
-            devices[k % net.n_roads].append(self.device_names[k // net.n_roads])
+        # Device names per road, in name order: one split of the (road, device) pairs, not a loop over them.
+        by_name = np.argsort(np.array(self.device_names, dtype=object)) if self.device_names else np.zeros(0, int)
+        road_idx, dev_rank = np.nonzero(self._dev_road[by_name].T)
+        names = np.array(self.device_names, dtype=object)[by_name][dev_rank]
+        cuts = np.searchsorted(road_idx, np.arange(1, net.n_roads))
+        devices = [list(a) for a in np.split(names, cuts)]
         return RoadState(length, cl, frac, cleared, first_t, last_t, self.road_passes.copy(),
-                         [sorted(d) for d in devices])
+                         devices)
 
     def match_nearest(self, x_m: np.ndarray, y_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest road to each point within buffer_m: (road index or -1, distance m or inf).

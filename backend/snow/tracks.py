@@ -121,7 +121,9 @@ def parse_tracks_text(text: str, network: RoadNetwork | None = None, margin_km: 
                 header = {name: fields.index(name) for name in COLUMNS}
                 continue
             bad.append(BadRow(n, "the first line must be the header " + ",".join(COLUMNS)))
-            return Tracks([], *(np.zeros(0) for _ in range(7)), np.zeros(0, dtype=np.int64), bad=bad, header_ok=False)
+            empty = np.zeros(0)
+            return Tracks([], np.zeros(0, dtype=np.int64), empty, empty, empty, np.zeros(0, dtype=bool), empty, empty,
+                          np.zeros(0, dtype=np.int64), bad=bad, header_ok=False)
         if len(fields) < len(COLUMNS):
             bad.append(BadRow(n, f"{len(fields)} fields; expected {len(COLUMNS)}"))
             continue
