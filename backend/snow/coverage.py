@@ -138,7 +138,7 @@ class CoverageEngine:
         p = self.params
         mx, my = network.piece_mid_m
         # float32 in the hot loop: 1 mm resolution 10 km from the centre, half the memory traffic.
-        self._piece_attr = np.stack([mx, my, network.piece_ux, network.piece_uy], axis=1).astype(np.float32)
+        self._piece_cols = tuple(a.astype(np.float32) for a in (mx, my, network.piece_ux, network.piece_uy))
         reach = p.buffer_m + max(_SEG_MAX_M, float(network.piece_length_m.max())) / 2.0
         self.grid = PieceGrid(mx, my, reach, cell_m)
         self._piece_seg = np.stack([network.piece_x0_m, network.piece_y0_m, network.piece_ux, network.piece_uy,
@@ -315,34 +315,38 @@ class CoverageEngine:
             hx, hy, dev = hx[par], hy[par], dev[par]
             cont = np.where(j > 0, True, cont[par])
         cells = self.grid.cells_of(ax + vx * 0.5, ay + vy * 0.5)
-        # Packed float32 rows and np.take: one gather per side instead of one per attribute.
-        seg = np.empty((len(ax), 8), dtype=np.float32)
-        seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3], seg[:, 4], seg[:, 5] = ax, ay, vx, vy, hx, hy
-        vv = seg[:, 2] * seg[:, 2] + seg[:, 3] * seg[:, 3]
-        seg[:, 6] = np.divide(np.float32(1), vv, out=np.zeros_like(vv), where=vv > 0)
+        f32 = np.float32
+        vx32, vy32 = vx.astype(f32), vy.astype(f32)
+        vv = vx32 * vx32 + vy32 * vy32
+        inv_vv = np.divide(f32(1), vv, out=np.zeros_like(vv), where=vv > 0)
         q, pos = self.grid.pairs(cells)
-        # Rows gathered, then transposed so the arithmetic runs on contiguous columns, in place.
-        S = np.take(seg, q, axis=0).T.copy()
-        P = np.take(self._piece_attr, np.take(self.grid.pieces, pos), axis=0).T.copy()
-        dot = S[4] * P[2]
-        dot += S[5] * P[3]  # cosine between heading and piece bearing
-        wx = np.subtract(P[0], S[0], out=P[0])
-        wy = np.subtract(P[1], S[1], out=P[1])
-        u = wx * S[2]
-        u += wy * S[3]
-        u *= S[6]
-        np.clip(u, np.float32(0), np.float32(1), out=u)  # closest point on the segment, as a fraction
-        ex = np.multiply(u, S[2], out=S[0])
-        np.subtract(wx, ex, out=ex)
-        ey = np.multiply(u, S[3], out=S[1])
-        np.subtract(wy, ey, out=ey)
-        ex *= ex
-        ey *= ey
-        ex += ey  # squared distance from the piece midpoint to the segment
-        hit = np.flatnonzero((ex <= self._buf2) & (np.abs(dot, out=ey) >= self._cos_max))
+        n = np.bincount(q, minlength=len(ax)) if len(q) else np.zeros(len(ax), dtype=np.int64)
+        pc = np.take(self.grid.pieces, pos)
+        # Segment side by np.repeat (pairs are grouped by segment), piece side by np.take from small
+        # per-piece columns: both far cheaper than gathering rows.
+        mx, my, ux, uy = self._piece_cols
+        dot = np.take(ux, pc) * np.repeat(hx.astype(f32), n)
+        dot += np.take(uy, pc) * np.repeat(hy.astype(f32), n)  # cosine between heading and piece bearing
+        sx, sy = np.repeat(vx32, n), np.repeat(vy32, n)
+        wx = np.take(mx, pc)
+        wx -= np.repeat(ax.astype(f32), n)
+        wy = np.take(my, pc)
+        wy -= np.repeat(ay.astype(f32), n)
+        u = wx * sx
+        u += wy * sy
+        u *= np.repeat(inv_vv, n)
+        np.clip(u, f32(0), f32(1), out=u)  # closest point on the segment, as a fraction of it
+        sx *= u
+        wx -= sx
+        sy *= u
+        wy -= sy
+        wx *= wx
+        wy *= wy
+        wx += wy  # squared distance from the piece midpoint to the segment
+        hit = np.flatnonzero((wx <= self._buf2) & (np.abs(dot, out=wy) >= self._cos_max))
         if len(hit) == 0:
             return None
-        q, pc, u, dot = np.take(q, hit), self.grid.pieces[np.take(pos, hit)], np.take(u, hit), np.take(dot, hit)
+        q, pc, u, dot = np.take(q, hit), np.take(pc, hit), np.take(u, hit), np.take(dot, hit)
         th = t0[q] + u * dt[q]
         stats.hits += len(q)
         np.minimum.at(self.piece_first_t_s, pc, th)

@@ -242,7 +242,10 @@ def parse_roads(data: Any, max_piece_m: float = MAX_PIECE_M) -> RoadNetwork:
             lat = np.array([p[1] for p in line])
             x, y = proj.to_xy(lat, lon)
             leg_road.append(np.full(len(x) - 1, r, dtype=np.int32))
-            leg_x0.append(x[:-1]), leg_y0.append(y[:-1]), leg_x1.append(x[1:]), leg_y1.append(y[1:])
+            leg_x0.append(x[:-1])
+            leg_y0.append(y[:-1])
+            leg_x1.append(x[1:])
+            leg_y1.append(y[1:])
     lr = np.concatenate(leg_road)
     lx0, ly0 = np.concatenate(leg_x0), np.concatenate(leg_y0)
     dx, dy = np.concatenate(leg_x1) - lx0, np.concatenate(leg_y1) - ly0

@@ -118,7 +118,7 @@ def parse_tariff(data: dict[str, Any]) -> Tariff:
                 v = prices.get(band.key)
                 if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                     raise TariffError(f"machine_classes.{key}.{dt}.{band.key}: yen per hour missing or not a number >= 0")
-            entry[dt] = {band.key: float(prices[band.key]) for band in bands}
+            entry[dt] = {band.key: prices[band.key] for band in bands}  # yen as written (int stays int)
         classes[key] = entry
     vehicles = data.get("vehicles", {})
     if not isinstance(vehicles, dict):

@@ -103,7 +103,14 @@ def parse_tracks_text(text: str, network: RoadNetwork | None = None, margin_km: 
     """Parse the CSV text; never raises on content: bad lines go to .bad with their numbers."""
     lines = text.split("\n")
     names: dict[str, int] = {}
-    code, t, lat, lon, blade, speed, heading, lineno = [], [], [], [], [], [], [], []
+    code: list[int] = []
+    lineno: list[int] = []
+    t: list[float] = []
+    lat: list[float] = []
+    lon: list[float] = []
+    speed: list[float] = []
+    heading: list[float] = []
+    blade: list[bool] = []
     bad: list[BadRow] = []
     header: dict[str, int] | None = None
     for n, raw in enumerate(lines, start=1):
@@ -144,7 +151,12 @@ def parse_tracks_text(text: str, network: RoadNetwork | None = None, margin_km: 
             bad.append(BadRow(n, str(e)))
             continue
         code.append(names.setdefault(dev, len(names)))
-        t.append(tv), lat.append(la), lon.append(lo), blade.append(b), speed.append(sp), heading.append(hd)
+        t.append(tv)
+        lat.append(la)
+        lon.append(lo)
+        blade.append(b)
+        speed.append(sp)
+        heading.append(hd)
         lineno.append(n)
     if header is None:
         bad.append(BadRow(1, "empty file: no header " + ",".join(COLUMNS)))
