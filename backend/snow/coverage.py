@@ -27,6 +27,8 @@ dropped and counted as late, in both cases).
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +92,16 @@ class UpdateStats:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1)), thread_name_prefix="coverage")
+    return _POOL
+
+
 def _changes(a: np.ndarray) -> np.ndarray:
     """Indices where a sorted-by-group array starts a new value."""
     m = np.empty(len(a), dtype=bool)
@@ -132,8 +144,10 @@ def _present(key: np.ndarray, delta: int, window: int = 4) -> np.ndarray:
 class CoverageEngine:
     """Incremental coverage of one road network; feed fixes with update(), read roads with roads()."""
 
-    def __init__(self, network: RoadNetwork, params: CoverageParams | None = None, cell_m: float = 8.0):
+    def __init__(self, network: RoadNetwork, params: CoverageParams | None = None, cell_m: float = 8.0,
+                 chunk_segments: int = _CHUNK):
         self.network = network
+        self.chunk_segments = chunk_segments
         self.params = params or CoverageParams()
         p = self.params
         mx, my = network.piece_mid_m
@@ -267,19 +281,35 @@ class CoverageEngine:
         seg = np.flatnonzero(joined & is_new[1:] & bb[:-1])
         # Chunks end only where a drive breaks, so a run of hits never spans two chunks (see _runs).
         breaks = np.r_[np.flatnonzero(np.r_[True, seg[1:] != seg[:-1] + 1]), len(seg)]
-        out: list[tuple[np.ndarray, ...]] = []
+        bounds = []
         s0 = 0
         while s0 < len(seg):
-            s1 = int(breaks[min(np.searchsorted(breaks, s0 + _CHUNK), len(breaks) - 1)])
-            items = self._chunk(seg[s0:s1], c, tt, xx, yy, hh, joined, stats)
-            if items is not None:
-                out.append(items)
+            s1 = int(breaks[min(np.searchsorted(breaks, s0 + self.chunk_segments), len(breaks) - 1)])
+            bounds.append((s0, s1))
             s0 = s1
+
+        def work(b: tuple[int, int]) -> tuple | None:
+            return self._chunk(seg[b[0]:b[1]], c, tt, xx, yy, hh, joined)
+
+        # Chunks are independent until their results are folded in, in order, below; numpy releases
+        # the GIL in its array loops, so two threads use two cores.
+        results = _pool().map(work, bounds) if len(bounds) > 1 else map(work, bounds)
+        out = []
+        for res in results:
+            if res is None:
+                continue
+            n_seg, pc, th, items = res
+            stats.segments_blade_down += n_seg
+            if len(pc):
+                stats.hits += len(pc)
+                np.minimum.at(self.piece_first_t_s, pc, th)
+                np.maximum.at(self.piece_last_t_s, pc, th)
+                out.append(items)
         if out:
             self._passes(*(np.concatenate(col) for col in zip(*out)))
 
-    def _chunk(self, i, c, tt, xx, yy, hh, joined, stats: UpdateStats) -> tuple[np.ndarray, ...] | None:  # type: ignore[no-untyped-def]
-        """Hits of segments (fix i to fix i + 1): piece times updated, run items returned."""
+    def _chunk(self, i, c, tt, xx, yy, hh, joined) -> tuple | None:  # type: ignore[no-untyped-def]
+        """Hits of segments (fix i to fix i + 1): (segments, hit pieces, hit times, run items); no state changed."""
         p = self.params
         # Heading baseline starts at the previous joined fix when there is one (module docstring).
         base = np.where((i > 0) & joined[np.maximum(i - 1, 0)], i - 1, i)
@@ -295,7 +325,6 @@ class CoverageEngine:
         moving = rep | (bl >= max(p.min_move_m, 1e-9))
         if not moving.all():
             i, hx, hy = i[moving], hx[moving], hy[moving]
-        stats.segments_blade_down += len(i)
         if len(i) == 0:
             return None
         ax, ay, t0 = xx[i], yy[i], tt[i]
@@ -345,14 +374,11 @@ class CoverageEngine:
         wx += wy  # squared distance from the piece midpoint to the segment
         hit = np.flatnonzero((wx <= self._buf2) & (np.abs(dot, out=wy) >= self._cos_max))
         if len(hit) == 0:
-            return None
+            return len(i), hit, hit, None
         q, pc, u, dot = np.take(q, hit), np.take(pc, hit), np.take(u, hit), np.take(dot, hit)
         th = t0[q] + u * dt[q]
-        stats.hits += len(q)
-        np.minimum.at(self.piece_first_t_s, pc, th)
-        np.maximum.at(self.piece_last_t_s, pc, th)
         g = self.network.piece_road[pc].astype(np.int64) * 2 + (dot < 0)
-        return self._runs(q, g, t0, t0 + dt, cont, dev)
+        return len(i), pc, th, self._runs(q, g, t0, t0 + dt, cont, dev)
 
     def _runs(self, q, g, seg_t0, seg_t1, cont, dev) -> tuple[np.ndarray, ...]:  # type: ignore[no-untyped-def]
         """Reduce one chunk's hits to the first and last (segment, road, direction) item of each run.

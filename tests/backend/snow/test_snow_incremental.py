@@ -82,3 +82,10 @@ def test_late_and_repeated_fixes_are_dropped_and_counted():
     _feed(eng, np.arange(N // 2, N))
     stats = eng.update(NIGHT["device"][:5], NIGHT["t_s"][:5], NIGHT["lat"][:5], NIGHT["lon"][:5], NIGHT["blade"][:5])
     assert stats.used == 0 and stats.late_or_duplicate == 5
+
+
+def test_chunking_and_threads_do_not_change_the_answer():
+    """Small chunks (processed on two threads) give exactly the single-chunk state."""
+    eng = CoverageEngine(NET, CoverageParams(), chunk_segments=16)
+    _feed(eng, np.arange(N))
+    assert _state(eng) == EXPECTED
