@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import drive, join, lonlat, road
+from snow_builders import drive, join, lonlat, road
 from yukimizu.cli import main
 
 HEADER = "device_id,t,lat,lon,blade_down,speed_km_h,heading_deg"

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.snow.coverage import CoverageEngine, CoverageParams
-from conftest import T0_S, drive, join, network, road
+from snow_builders import T0_S, drive, join, network, road
 
 NET = network(
     road("main", (0, 0), (600, 0), route="A"),

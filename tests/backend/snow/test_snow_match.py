@@ -5,7 +5,7 @@ import numpy as np
 import shapely
 
 from backend.snow.coverage import CoverageEngine
-from conftest import network, road
+from snow_builders import network, road
 
 NET = network(road("a", (0, 0), (300, 0)), road("b", (0, 22), (300, 22)), road("c", (150, -100), (150, 100)),
               road("d", (0, -60), (120, -20), (240, -60)))

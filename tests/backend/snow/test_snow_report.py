@@ -10,7 +10,7 @@ from backend.snow.holidays import japanese_holidays
 from backend.snow.report import plows_report, report_csv
 from backend.snow.tariff import TariffError, load_tariff, parse_tariff
 from backend.snow.tracks import parse_tracks_text
-from conftest import ORIGIN, network, road
+from snow_builders import ORIGIN, network, road
 
 # 2026-01-13 (Tuesday) 06:30:00 JST
 T_START_S = 1768253400.0

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from backend.snow.roads import RoadNetworkError, parse_roads
-from conftest import lonlat, network, road
+from snow_builders import lonlat, network, road
 
 
 def fc(*features):

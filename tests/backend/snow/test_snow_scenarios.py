@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import T0_S, cleared, drive, join, network, road, run
+from snow_builders import T0_S, cleared, drive, join, network, road, run
 
 MAIN_E = [(-50, 0), (650, 0)]  # along the main street, eastbound, starting off the network
 MAIN_W = [(650, 0), (-50, 0)]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.snow.tracks import TracksError, parse_time, parse_tracks_text, read_tracks
-from conftest import lonlat, network, road
+from snow_builders import lonlat, network, road
 
 HEADER = "device_id,t,lat,lon,blade_down,speed_km_h,heading_deg"
 NET = network(road("main", (0, 0), (600, 0)))
