@@ -426,13 +426,17 @@ class CoverageEngine:
         new_pass[first_in_key] = r_lo[first_in_key] > prev_end[first_in_key] + gap
         road = (rk % G) // 2
         self.road_passes += np.bincount(road[new_pass], minlength=len(self.road_passes))
+        # Stored state: each key's latest run end. Keys are sorted, so known keys are updated in place
+        # and new ones inserted where they belong: no sort of the whole state per update.
         last_in_key = np.r_[rk[1:] != rk[:-1], True]
-        merged_k = np.concatenate([self._pass_key, rk[last_in_key]])
-        merged_e = np.concatenate([self._pass_end_t, r_hi[last_in_key]])
-        o = np.lexsort((merged_e, merged_k))
-        merged_k, merged_e = merged_k[o], merged_e[o]
-        last = np.r_[merged_k[1:] != merged_k[:-1], True]
-        self._pass_key, self._pass_end_t = merged_k[last], merged_e[last]
+        k_new, e_new = rk[last_in_key], r_hi[last_in_key]
+        at = np.searchsorted(self._pass_key, k_new)
+        known = np.zeros(len(k_new), dtype=bool)
+        inside = at < len(self._pass_key)
+        known[inside] = self._pass_key[at[inside]] == k_new[inside]
+        self._pass_end_t[at[known]] = np.maximum(self._pass_end_t[at[known]], e_new[known])
+        self._pass_key = np.insert(self._pass_key, at[~known], k_new[~known])
+        self._pass_end_t = np.insert(self._pass_end_t, at[~known], e_new[~known])
         self._dev_road[rk // G, road] = True
 
     # ---- queries -----------------------------------------------------------------------------------
