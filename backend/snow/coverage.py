@@ -39,6 +39,7 @@ from .roads import RoadNetwork
 
 _SEG_MAX_M = 16.0  # longer track segments are split so a grid cell lookup at their midpoint suffices
 _CHUNK = 16384  # segments per vectorised chunk: keeps the pair arrays in cache
+_SLICE = 262144  # fixes per internal slice of a long update
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,10 @@ class CoverageEngine:
     """Incremental coverage of one road network; feed fixes with update(), read roads with roads()."""
 
     def __init__(self, network: RoadNetwork, params: CoverageParams | None = None, cell_m: float = 8.0,
-                 chunk_segments: int = _CHUNK):
+                 chunk_segments: int = _CHUNK, slice_fixes: int = _SLICE):
         self.network = network
         self.chunk_segments = chunk_segments
+        self.slice_fixes = slice_fixes
         self.params = params or CoverageParams()
         p = self.params
         mx, my = network.piece_mid_m
@@ -223,6 +225,25 @@ class CoverageEngine:
         if len(t) == 0:
             return stats
         code = self._engine_codes(list(names))[np.asarray(code, dtype=np.int64)]
+        if len(t) > self.slice_fixes:
+            # A long batch goes through in time slices: the same state (each device's fixes stay in
+            # order, see the module docstring), with working arrays small enough to stay in cache.
+            order = np.flatnonzero(np.isfinite(t))
+            if not np.all(t[order][1:] >= t[order][:-1]):
+                order = order[np.argsort(t[order], kind="stable")]
+            for s0 in range(0, len(order), self.slice_fixes):
+                sl = order[s0:s0 + self.slice_fixes]
+                part = self._update_slice(code[sl], t[sl], x[sl], y[sl], blade[sl], hd[sl])
+                stats.used += part.used
+                stats.segments_blade_down += part.segments_blade_down
+                stats.hits += part.hits
+            stats.late_or_duplicate = len(t) - stats.used
+            return stats
+        return self._update_slice(code, t, x, y, blade, hd)
+
+    def _update_slice(self, code, t, x, y, blade, hd) -> UpdateStats:  # type: ignore[no-untyped-def]
+        """update_codes for one slice of fixes with engine device codes."""
+        stats = UpdateStats(points=len(t))
         finite = np.isfinite(t) & np.isfinite(x) & np.isfinite(y)
         keep = finite & (t > self._fix_t[code, 1])  # late or repeated fixes cannot be joined in order
         order = np.flatnonzero(keep)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,8 +85,10 @@ def test_late_and_repeated_fixes_are_dropped_and_counted():
     assert stats.used == 0 and stats.late_or_duplicate == 5
 
 
-def test_chunking_and_threads_do_not_change_the_answer():
-    """Small chunks (processed on two threads) give exactly the single-chunk state."""
-    eng = CoverageEngine(NET, CoverageParams(), chunk_segments=16)
-    _feed(eng, np.arange(N))
+@pytest.mark.parametrize("options", [{"chunk_segments": 16}, {"slice_fixes": 50}, {"slice_fixes": 1}],
+                         ids=["small chunks on two threads", "a long update in slices of 50 fixes",
+                              "a long update in slices of one fix"])
+def test_internal_splitting_does_not_change_the_answer(options):
+    eng = CoverageEngine(NET, CoverageParams(), **options)
+    _feed(eng, np.random.default_rng(5).permutation(N))  # in any order: slices are cut in time order
     assert _state(eng) == EXPECTED
