@@ -489,8 +489,9 @@ class CoverageEngine:
         by_name = np.argsort(np.array(self.device_names, dtype=object)) if self.device_names else np.zeros(0, int)
         road_idx, dev_rank = np.nonzero(self._dev_road[by_name].T)
         names = np.array(self.device_names, dtype=object)[by_name][dev_rank]
-        cuts = np.searchsorted(road_idx, np.arange(1, net.n_roads))
-        devices = [list(a) for a in np.split(names, cuts)]
+        bounds = np.searchsorted(road_idx, np.arange(net.n_roads + 1)).tolist()
+        names_list = names.tolist()
+        devices = [names_list[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
         return RoadState(length, cl, frac, cleared, first_t, last_t, self.road_passes.copy(),
                          devices)
 
