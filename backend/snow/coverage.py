@@ -146,7 +146,7 @@ class CoverageEngine:
     """Incremental coverage of one road network; feed fixes with update(), read roads with roads()."""
 
     def __init__(self, network: RoadNetwork, params: CoverageParams | None = None, cell_m: float = 8.0,
-                 chunk_segments: int = _CHUNK, slice_fixes: int = _SLICE):
+                 chunk_segments: int = _CHUNK, slice_fixes: int = _SLICE, grid: PieceGrid | None = None):
         self.network = network
         self.chunk_segments = chunk_segments
         self.slice_fixes = slice_fixes
@@ -156,7 +156,10 @@ class CoverageEngine:
         # float32 in the hot loop: 1 mm resolution 10 km from the centre, half the memory traffic.
         self._piece_cols = tuple(a.astype(np.float32) for a in (mx, my, network.piece_ux, network.piece_uy))
         reach = p.buffer_m + max(_SEG_MAX_M, float(network.piece_length_m.max())) / 2.0
-        self.grid = PieceGrid(mx, my, reach, cell_m)
+        # A grid from another engine on the same network and buffer can be shared (it is read-only).
+        if grid is None or grid.reach_m != reach or grid.n_pieces != len(mx):
+            grid = PieceGrid(mx, my, reach, cell_m)
+        self.grid: PieceGrid = grid
         self._piece_seg = np.stack([network.piece_x0_m, network.piece_y0_m, network.piece_ux, network.piece_uy,
                                     network.piece_length_m], axis=1)
         self._cos_max = np.float32(math.cos(math.radians(p.max_heading_deg)))

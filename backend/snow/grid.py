@@ -24,6 +24,7 @@ class PieceGrid:
             cell_m *= 1.5
         self.cell_m = cell_m
         self.reach_m = reach_m
+        self.n_pieces = len(mid_x_m)
         self.x0_m = float(mid_x_m.min()) - reach_m - cell_m
         self.y0_m = float(mid_y_m.min()) - reach_m - cell_m
         self.nx = int(math.ceil(span_x / cell_m)) + 3

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .coverage import CoverageEngine, CoverageParams
+from .grid import PieceGrid
 from .result import iso_jst
 from .roads import RoadNetwork
 from .tariff import DAY_TYPE_LABELS, Tariff
@@ -71,7 +72,7 @@ def _overlap(a0: np.ndarray, a1: np.ndarray, b0: float, b1: float) -> np.ndarray
 
 
 def vehicle_day(tracks: Tracks, device: str, network: RoadNetwork, day: date, params: CoverageParams,
-                tariff: Tariff | None = None) -> VehicleDay | None:
+                tariff: Tariff | None = None, grid: PieceGrid | None = None) -> VehicleDay | None:
     """The day's figures for one vehicle, or None when it has no fix that day."""
     d0, d1 = day_bounds_s(day)
     tr = tracks.device(device)
@@ -105,7 +106,7 @@ def vehicle_day(tracks: Tracks, device: str, network: RoadNetwork, day: date, pa
             vd.band_h[band.key] = h / 3600.0
     # Coverage this vehicle alone contributed that day: its own engine over its own fixes.
     sel = (t >= d0 - params.max_gap_s) & (t < d1)
-    eng = CoverageEngine(network, params)
+    eng = CoverageEngine(network, params, grid=grid)
     idx = o[sel]
     eng.update_codes(np.zeros(len(idx), dtype=np.int64), [device], tr.t_s[idx], tr.lat_deg[idx], tr.lon_deg[idx],
                      tr.blade_down[idx], tr.heading_deg[idx])
@@ -124,9 +125,10 @@ def plows_report(tracks: Tracks, network: RoadNetwork, day: date, params: Covera
                  tariff: Tariff | None = None) -> dict[str, Any]:
     """The JSON report of every vehicle with fixes that JST day."""
     params = params or CoverageParams()
+    grid = CoverageEngine(network, params).grid  # built once, shared by every vehicle's engine
     vehicles = []
     for dev in sorted(tracks.names):
-        vd = vehicle_day(tracks, dev, network, day, params, tariff)
+        vd = vehicle_day(tracks, dev, network, day, params, tariff, grid)
         if vd is None:
             continue
         entry: dict[str, Any] = {
