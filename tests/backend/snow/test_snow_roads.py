@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backend.snow.roads import RoadNetworkError, parse_roads
 from snow_builders import lonlat, network, road
@@ -59,3 +61,26 @@ def test_pieces_are_at_most_10_m_and_add_up_to_the_road():
     bearings = net.piece_bearing_deg[net.piece_road == 0]
     assert set(np.round(bearings).astype(int)) == {90, 0}  # east, then north
     assert net.oneway.tolist() == [True, False] and net.routes == ["A", None]
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-200, 200) | st.floats(allow_nan=True) | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
+                        ["type", "features", "geometry", "coordinates", "properties", "id", "oneway", "route"]), inner,
+                        max_size=4), max_leaves=30)
+GEOMETRY = st.fixed_dictionaries({"type": st.sampled_from(["LineString", "MultiLineString", "Point"]),
+                                  "coordinates": JSON | st.lists(st.lists(st.floats(-200, 200), min_size=2, max_size=3),
+                                                                 max_size=4)})
+FEATURE = st.fixed_dictionaries({"type": st.just("Feature"), "geometry": GEOMETRY | JSON,
+                                 "properties": st.fixed_dictionaries({"id": JSON}, optional={"oneway": JSON}) | JSON})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FEATURE | JSON, max_size=5))
+def test_any_json_is_imported_or_rejected_with_reasons(features):
+    """Whatever the file holds, the import either succeeds or raises RoadNetworkError with reasons."""
+    try:
+        net = parse_roads(fc(*features))
+    except RoadNetworkError as e:
+        assert e.problems and all(reason for _, _, reason in e.problems)
+    else:
+        assert net.n_roads >= 1 and np.all(net.piece_length_m > 0) and np.all(net.piece_length_m <= 10.0 + 1e-9)
