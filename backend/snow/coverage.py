@@ -23,13 +23,18 @@ Incremental: `update()` keeps each device's last two fixes, so a batch joins the
 state after any split of the points into batches equals the state after one batch of them all, as
 long as each device's fixes arrive in time order (a fix not later than its device's last fix is
 dropped and counted as late, in both cases).
+
+Implementation: road pieces sit in a uniform grid hash (grid.py); a track segment looks up the one cell
+of its midpoint and tests every candidate piece with vectorised float32 arithmetic, in chunks of
+segments that two threads compute and the caller folds into the state in order. Hits are reduced to
+runs per (device, road, direction) before the only sort, so a night's work sorts runs, not hits.
 """
 from __future__ import annotations
 
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,7 +95,6 @@ class UpdateStats:
     late_or_duplicate: int = 0
     segments_blade_down: int = 0
     hits: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _POOL: ThreadPoolExecutor | None = None
