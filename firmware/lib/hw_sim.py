@@ -168,14 +168,16 @@ class Board:
         if time.ticks_diff(now, self._gps_next) < 0:
             return None
         self._gps_next = time.ticks_add(now, 1000)
-        t = int(time.time())
+        t_ns = time.time_ns()
+        t = t_ns // 1000000000
+        cs = t_ns // 10000000 % 100
         if self._gps_t0 is None:
             self._gps_t0 = t
         east_m = (t - self._gps_t0) * 7.5  # 27 km/h
         lat = 40.8081
         lon = 140.4401 + east_m / (111320.0 * math.cos(math.radians(lat)))
         tm = time.gmtime(t)
-        hms = "%02d%02d%02d.00" % (tm[3], tm[4], tm[5])
+        hms = "%02d%02d%02d.%02d" % (tm[3], tm[4], tm[5], cs)
         dmy = "%02d%02d%02d" % (tm[2], tm[1], tm[0] % 100)
         rmc = _nmea("GPRMC,%s,A,%s,%s,14.58,90.0,%s,,,A" % (hms, _dm(lat, True), _dm(lon, False), dmy))
         gga = _nmea("GPGGA,%s,%s,%s,1,09,0.9,12.0,M,39.0,M,," % (hms, _dm(lat, True), _dm(lon, False)))
