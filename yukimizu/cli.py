@@ -9,6 +9,7 @@ import sys
 # `register(subparsers)` that adds its subcommand(s) with `set_defaults(func=...)`.
 COMMANDS: list[str] = [
     "yukimizu.contract.cli",
+    "yukimizu.broker.cli",
     "yukimizu.demo",
     "yukimizu.firmware",
 ]
