@@ -119,11 +119,15 @@ class Board:
         return sensors.ds18b20_scratch(float(v))
 
     def echo_us(self):
-        """Echo pulse for feed `distance_cm` (null: no echo, -1)."""
-        d = self.feed().get("distance_cm", 114.0 + self._wave(7200, 2.0))
+        """Echo pulse for feed `distance_cm` (null: no echo, -1) through air at feed `temp_c` (else 10 C)."""
+        f = self.feed()
+        d = f.get("distance_cm", 114.0 + self._wave(7200, 2.0))
         if d is None:
             return -1
-        return int(d * 20000 / sensors.sound_m_s(10.0))
+        air_c = f.get("temp_c", 10.0)
+        if not isinstance(air_c, (int, float)):
+            air_c = 10.0
+        return int(d * 20000 / sensors.sound_m_s(air_c) + 0.5)
 
     def blade(self):
         """Blade level from feed `blade` (else lowered for 40 s of every 60 s)."""

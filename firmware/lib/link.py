@@ -1,9 +1,11 @@
 """The device's link to the broker: Wi-Fi, MQTT session, config subscription, spool draining, status.
 
-Status (retained, on .../status) is one JSON object:
-{"v":1,"state":"online|asleep|offline","seq_next":N,"pending":N,"on_flash":N,"dropped":N,
- "held":N,"config_error":null|"why","heap_b":N, ...app extras}. The last will sets
-{"v":1,"state":"offline"} when the device vanishes without saying goodbye.
+Status (retained, on .../status; docs/contract.md) is one JSON object:
+{"v":1,"online":true,"state":"online|asleep","seq_next":N,"pending":N,"on_flash":N,
+ "dropped":N,"held":N,"config_error":null|"why","heap_b":N, ...app extras}. A soil node says
+"asleep" with its `interval_s` before each deep sleep (it disconnects cleanly, so its will does
+not fire: the gateway judges staleness from the interval). The last will publishes
+{"v":1,"online":false} when a device vanishes without saying goodbye.
 """
 import json
 
@@ -11,7 +13,7 @@ import config
 import encoder
 from mqtt import MQTTClient
 
-WILL = b'{"v":1,"state":"offline"}'
+WILL = b'{"v":1,"online":false}'
 
 
 class Link:
@@ -68,7 +70,7 @@ class Link:
 
     async def status(self, state, extra):
         """Publish the retained status (QoS 1). True when the broker has it."""
-        doc = {"v": 1, "state": state, "config_error": self.remote.error}
+        doc = {"v": 1, "online": True, "state": state, "config_error": self.remote.error}
         doc.update(extra)
         self.reported_error = self.remote.error
         return await self.client.publish(self.status_topic, json.dumps(doc).encode(), 1, True)
