@@ -1,8 +1,8 @@
 """Snowplow logger: GPS (NMEA on a UART) and blade state, sampled at 1 Hz, published in batches.
 
 Four asyncio tasks share one event loop and never wait on each other:
-- gps: reads the UART every 20 ms, splits lines, `nmea.parse`s each; garbage, bad checksums
-  and sentences other than RMC/GGA are counted and skipped;
+- gps: reads the UART every 20 ms, splits lines, `nmea.parse`s each; RMC/GGA are used,
+  everything else (other sentence types, garbage, bad checksums) is counted as skipped;
 - blade: polls the blade input every 5 ms through a debouncer;
 - sampler: every `sample_ms` takes one reading (position when there is a fresh fix, blade state
   always) into the spool's RAM tail; it never awaits the network;
@@ -13,7 +13,9 @@ While the link is down the spool writes full RAM tails to flash (one write per
 Time: a reading carries the time of the RMC fix it uses (exact GPS time). Without a new fix the
 time is carried forward from the last RMC with the millisecond tick counter (crystal-driven),
 so readings stay strictly increasing. Before any GPS time the board clock is used if set, else
-the readings are held (clock.py) and stamped when the first GPS time arrives.
+the readings are held (clock.py) and stamped when the first GPS time arrives. A GPS time before
+2020 (a receiver hit by the GPS week rollover, or a replayed old capture) is not believed: it
+neither sets the clock nor stamps readings.
 """
 import asyncio
 import json
@@ -50,8 +52,8 @@ class Gps:
         self.anchor_s = None  # last RMC time (Unix s, ms) and the tick it arrived at
         self.anchor_ms = 0
         self.anchor_tick = 0
-        self.good = 0
-        self.bad = 0
+        self.used = 0  # RMC/GGA sentences taken
+        self.skipped = 0  # lines that were not a well-formed RMC/GGA (other types, noise, bad checksum)
         self.busy_ms = 0
         self._rest = b""
 
@@ -62,7 +64,7 @@ class Gps:
         self._rest = lines.pop()
         if len(self._rest) > _LINE_MAX:
             self._rest = b""
-            self.bad += 1
+            self.skipped += 1
         for line in lines:
             self._line(line, now)
 
@@ -75,14 +77,14 @@ class Gps:
         except Exception:  # noqa: BLE001 - binary noise or a parser bug must never stop sampling
             d = None
         if d is None:
-            self.bad += 1
+            self.skipped += 1
             return
-        self.good += 1
+        self.used += 1
         kind = d["kind"]
         if kind == "RMC":
             t = d.get("t")
-            if t is not None:
-                self.anchor_s = t
+            if t is not None and clock.is_set(t):
+                self.anchor_s = int(t)
                 self.anchor_ms = d.get("t_ms") or 0
                 self.anchor_tick = now
             self.fix = d["fix"] and d["lat"] is not None
@@ -125,6 +127,7 @@ class Logger:
         self.samples = 0
         self.sent = 0
         self.last_t = (0, 0)
+        self._board_anchor = None
         self.max_lag_ms = 0
         self.batches = 0
         self.link = None
@@ -137,7 +140,13 @@ class Logger:
         else:
             t = g.now(tick)
             if t is None:
-                return self.board.time_s(), 0
+                # No GPS time: the board clock (set or not; clock.py holds unset times), its
+                # milliseconds carried by the tick counter from the moment we first read it.
+                a = self._board_anchor
+                if a is None or time.ticks_diff(tick, a[1]) > _ANCHOR_MAX_MS:
+                    a = self._board_anchor = (self.board.time_s(), tick)
+                total = time.ticks_diff(tick, a[1])
+                t = (a[0] + total // 1000, total % 1000)
         if t <= self.last_t:
             # Two readings must never share a timestamp (InfluxDB would keep only one).
             ms = self.last_t[1] + 1
@@ -151,12 +160,15 @@ class Logger:
         b = self.board
         if not clock.is_set(b.time_s()) or abs(b.time_s() - g.anchor_s) > 2:
             offset = b.set_time(g.anchor_s)
+            self._board_anchor = None
             self.stamper.release(self.seq.boot, offset, self.spool)
 
     def sample(self, tick):
         """Take one reading now into the spool."""
         g = self.gps
-        fresh = g.fix and time.ticks_diff(tick, g.fix_ms) < _FIX_FRESH_MS
+        # A position goes out only with the time of its own fix, so only a fix newer than the
+        # last reading is used; without one the reading keeps the blade state (and satellites).
+        fresh = g.new_fix and g.fix and time.ticks_diff(tick, g.fix_ms) < _FIX_FRESH_MS
         t_s, t_ms = self._time(tick)
         if fresh:
             fields = (("lat", g.lat), ("lon", g.lon), ("speed_km_h", g.speed_km_h),
@@ -216,7 +228,7 @@ class Logger:
         return {
             "seq_next": self.seq.next, "samples": self.samples, "sent": self.link.sent if self.link else 0,
             "pending": s.pending, "on_flash": s.on_flash, "dropped": s.dropped, "held": self.stamper.held,
-            "nmea_good": self.gps.good, "nmea_bad": self.gps.bad, "fix": self.gps.fix,
+            "nmea_used": self.gps.used, "nmea_skipped": self.gps.skipped, "fix": self.gps.fix,
             "max_sample_lag_ms": self.max_lag_ms, "gps_busy_ms": self.gps.busy_ms,
             "heap_b": self.board.heap_peak_b,
         }

@@ -158,6 +158,23 @@ class Collector:
         """seq of every accepted reading, in arrival order (duplicates kept)."""
         return [r.seq for _, d in self.telemetry() for r in d.readings]
 
+    def by_seq(self) -> tuple[dict[int, Any], int]:
+        """Readings keyed by seq as the gateway deduplicates them, and how many were redelivered.
+
+        QoS 1 is at-least-once: a broker stopped between receiving a message and the PUBACK
+        reaching the device gets the message again. A redelivery must be the *same* reading;
+        two different readings under one (device_id, seq) fail here.
+        """
+        out: dict[int, Any] = {}
+        dups = 0
+        for _, d in self.telemetry():
+            for r in d.readings:
+                if r.seq in out:
+                    assert out[r.seq] == r, f"seq {r.seq} names two different readings"
+                    dups += 1
+                out[r.seq] = r
+        return out, dups
+
     def rejections(self) -> list[Any]:
         """Every reading or field the decoder refused."""
         return [rej for _, d in self.telemetry() for rej in d.rejections]
