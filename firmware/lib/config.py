@@ -35,6 +35,7 @@ SCHEMA = {
     "broker_url": (_STR, 8, 200, False, None),
     "broker_user": (_STR, 0, 64, False, ""),
     "broker_password": (_STR, 0, 128, False, ""),
+    "broker_ca_file": (_STR, 0, 64, False, ""),  # DER CA on the board; mqtts:// then verifies the broker
     "ntp_host": (_STR, 0, 64, False, "pool.ntp.org"),
     "keepalive_s": (_INT, 10, 3600, True, 120),
     "connect_timeout_ms": (_INT, 200, 60000, True, 15000),
@@ -137,9 +138,10 @@ def validate(doc, base=None, remote=False):
         raise ValueError("config must be a JSON object")
     cfg = dict(base) if base else {}
     if base is None:
-        for name, spec in SCHEMA.items():
-            if spec[4] is not None:
-                cfg[name] = spec[4]
+        for name in SCHEMA:
+            default = SCHEMA[name][4]
+            if default is not None:
+                cfg[name] = default
     for name, value in doc.items():
         spec = SCHEMA.get(name)
         if spec is None:
@@ -147,7 +149,7 @@ def validate(doc, base=None, remote=False):
         if remote and not spec[3]:
             raise ValueError("config key %s: cannot be set remotely (board config only)" % name)
         cfg[name] = check(name, value)
-    for name, spec in SCHEMA.items():
+    for name in SCHEMA:
         if name not in cfg:
             raise ValueError("config key %s: required in %s" % (name, BOARD_PATH))
     _cross_check(cfg)

@@ -6,15 +6,21 @@ implementations; they never import machine or network themselves.
 import sys
 
 
+def _has_radio():
+    try:
+        import network  # noqa: F401
+
+        return True
+    except ImportError:
+        return False
+
+
 def board(cfg):
     """The Board for this platform (ESP32 pins and radio, or the simulator)."""
-    if sys.platform == "esp32":
-        from hw_esp32 import Board
-    else:
-        try:
-            import network  # noqa: F401  (a port with a radio but not named esp32)
+    if sys.platform == "esp32" or _has_radio():
+        import hw_esp32
 
-            from hw_esp32 import Board
-        except ImportError:
-            from hw_sim import Board
-    return Board(cfg)
+        return hw_esp32.Board(cfg)
+    import hw_sim
+
+    return hw_sim.Board(cfg)

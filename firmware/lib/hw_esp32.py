@@ -72,9 +72,9 @@ class Board:
 
     def ds18b20_scratch(self):
         """The first sensor's raw 9-byte scratchpad, or None when no sensor answered."""
-        if not self._roms:
-            return None
         ow = self._ow
+        if not self._roms or ow is None:
+            return None
         buf = bytearray(9)
         try:
             ow.reset(True)

@@ -54,11 +54,11 @@ class Board:
         self._feed_path = cfg.get("sim_feed") or os.getenv("YUKIMIZU_SIM_FEED") or ""
         self._feed = {}
         self._feed_stamp = None
-        self._feed_checked = time.ticks_ms() - 1000
+        self._feed_checked = time.ticks_add(time.ticks_ms(), -1000)
         self._uart_spec = cfg.get("sim_uart") or os.getenv("YUKIMIZU_SIM_UART") or ""
         self._uart = None
         self._uart_file = None
-        self._uart_t0 = 0
+        self._uart_t0 = time.ticks_ms()
         self._uart_sent = 0
         self._gps_next = time.ticks_ms()
         self._gps_t0 = None

@@ -27,10 +27,14 @@ class Link:
         self.config_topic = encoder.topic(cfg["site"], cfg["kind"], cfg["device_id"], "config")
         host, port, tls = config.broker(cfg["broker_url"])
         self.connect_timeout_ms = cfg["connect_timeout_ms"]
+        ca_der = None
+        if tls and cfg["broker_ca_file"]:
+            with open(cfg["broker_ca_file"], "rb") as f:
+                ca_der = f.read()
         self.client = MQTTClient(
             cfg["device_id"], host, port, cfg["broker_user"], cfg["broker_password"], cfg["keepalive_s"], tls,
             (self.status_topic, WILL, 1, True), True, cfg["ack_timeout_ms"], 1, cfg["connect_timeout_ms"],
-            on_message=self._on_message,
+            on_message=self._on_message, ca_der=ca_der,
         )
         self.sent = 0
         self.reported_error = None

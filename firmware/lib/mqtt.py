@@ -56,7 +56,7 @@ class MQTTClient:
 
     def __init__(self, client_id, host, port=1883, user="", password="", keepalive_s=120, tls=False,
                  will=None, clean_session=True, ack_timeout_ms=3000, retries=2, connect_timeout_ms=10000,
-                 backoff_min_ms=500, backoff_max_ms=60000, on_message=None):
+                 backoff_min_ms=500, backoff_max_ms=60000, on_message=None, ca_der=None):
         if not client_id or not 0 <= keepalive_s <= 65535:
             raise ValueError("MQTT client needs a client id and keepalive_s 0..65535")
         self.client_id = client_id
@@ -66,6 +66,7 @@ class MQTTClient:
         self.password = password
         self.keepalive_s = keepalive_s
         self.tls = tls
+        self.ca_der = ca_der  # DER CA certificate that must have signed the broker's (TLS only)
         self.will = will  # (topic, payload bytes, qos, retain)
         self.clean_session = clean_session
         self.ack_timeout_ms = ack_timeout_ms
@@ -111,6 +112,8 @@ class MQTTClient:
 
     async def _read_packet(self):
         r = self._r
+        if r is None:
+            raise OSError("not connected")
         h = (await r.readexactly(1))[0]
         n = 0
         shift = 0
@@ -170,9 +173,11 @@ class MQTTClient:
             import ssl  # lazy: TLS costs heap only on devices that use it
 
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.verify_mode = ssl.CERT_NONE if not getattr(self, "cadata", None) else ssl.CERT_REQUIRED
-            if getattr(self, "cadata", None):
-                ctx.load_verify_locations(cadata=self.cadata)
+            if self.ca_der:
+                ctx.load_verify_locations(cadata=self.ca_der)
+                ctx.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]  # (missing from the stub)
+            else:
+                ctx.verify_mode = ssl.CERT_NONE  # type: ignore[attr-defined]  # encrypted, server not verified
             self._r, self._w = await asyncio.open_connection(self.host, self.port, ssl=ctx)
         else:
             self._r, self._w = await asyncio.open_connection(self.host, self.port)

@@ -170,14 +170,15 @@ class Logger:
         # last reading is used; without one the reading keeps the blade state (and satellites).
         fresh = g.new_fix and g.fix and time.ticks_diff(tick, g.fix_ms) < _FIX_FRESH_MS
         t_s, t_ms = self._time(tick)
+        blade = self.blade.state == 1
         if fresh:
-            fields = (("lat", g.lat), ("lon", g.lon), ("speed_km_h", g.speed_km_h),
-                      ("heading_deg", g.heading_deg), ("hdop", g.hdop), ("sats", g.sats),
-                      ("blade_down", self.blade.state == 1))
+            tail = encoder.tail((("lat", g.lat), ("lon", g.lon), ("speed_km_h", g.speed_km_h),
+                                 ("heading_deg", g.heading_deg), ("hdop", g.hdop), ("sats", g.sats),
+                                 ("blade_down", blade)))
         else:
-            fields = (("sats", g.sats), ("blade_down", self.blade.state == 1))
+            tail = encoder.tail((("sats", g.sats), ("blade_down", blade)))
         g.new_fix = False
-        rec = self.stamper.record(self.seq.take(), t_s, t_ms, self.seq.boot, encoder.tail(fields))
+        rec = self.stamper.record(self.seq.take(), t_s, t_ms, self.seq.boot, tail)
         if rec is not None:
             self.spool.append(rec)
             self.last_t = (t_s, t_ms)

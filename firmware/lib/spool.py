@@ -90,22 +90,20 @@ class Spool:
         n = self._ram_n - skip_n
         if n <= 0:
             return
-        data = memoryview(self._ram)[skip_b:]
         last = self._segs[-1] if self._segs else None
         if last is not None and last[1] + n <= self.segment_readings and self._flight != last[0]:
             old = self._name(last)
             with open(old, "ab") as f:
-                f.write(data)
+                f.write(memoryview(self._ram)[skip_b:])
             last[1] += n
             os.rename(old, self._name(last))
         else:
             seg = [last[0] + 1 if last else 1, n]
             tmp = "%s/%08d.tmp" % (self.folder, seg[0])
             with open(tmp, "wb") as f:
-                f.write(data)
+                f.write(memoryview(self._ram)[skip_b:])
             os.rename(tmp, self._name(seg))
             self._segs.append(seg)
-        data = None
         self._flash_n += n
         self._ram = self._ram[:skip_b] if skip_b else bytearray()  # MicroPython cannot del a slice
         self._ram_n = skip_n
