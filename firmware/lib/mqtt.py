@@ -105,8 +105,15 @@ class MQTTClient:
             w = self._w
             if w is None:
                 raise OSError("not connected")
-            for b in bufs:
-                w.write(b)
+            if len(bufs) == 1:
+                w.write(bufs[0])
+            else:
+                # One write per packet: a packet split over writes meets Nagle's algorithm and the
+                # peer's delayed ACK, which stalls every message by about 40 ms (lwIP does the same).
+                pkt = bytearray()
+                for b in bufs:
+                    pkt.extend(b)
+                w.write(pkt)
             await w.drain()
             self._last_tx = time.ticks_ms()
 
