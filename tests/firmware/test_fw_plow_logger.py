@@ -15,9 +15,13 @@ import pytest
 from mpy_harness import HEAP_BYTES, Collector, SimBoard, bundles, plow_bundle  # noqa: F401
 from yukimizu.servers import Mosquitto
 
-CAPTURES = Path(__file__).resolve().parents[3] / "shared" / "data" / "nmea"
-if not CAPTURES.exists():
-    CAPTURES = Path("/work/shared/data/nmea")
+
+
+@pytest.fixture
+def captures(shared_dir: Path) -> Path:
+    """Real receiver captures from gpsd's regression suite (../shared/data/nmea)."""
+    return shared_dir / "data" / "nmea"
+
 TOPIC = "yukimizu/v1/goshogawara/plow/plow-12/telemetry"
 
 
@@ -108,9 +112,9 @@ def test_fixes_are_published_with_the_receivers_position_and_time(
 
 
 def test_garbage_and_bad_checksums_in_a_real_cold_boot_capture_are_skipped(
-    micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector
+    micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector, captures: Path
 ) -> None:
-    capture = CAPTURES / "gp-320fw-2019-04-07-coldboot.nmea"  # spliced, truncated, NUL run, bad checksums
+    capture = captures / "gp-320fw-2019-04-07-coldboot.nmea"  # spliced, truncated, NUL run, bad checksums
     board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, f"file:{capture}"), True)
     stats = board.run().check().report
     lines = [ln for ln in capture.read_bytes().split(b"\n") if ln.strip()]
@@ -123,10 +127,10 @@ def test_garbage_and_bad_checksums_in_a_real_cold_boot_capture_are_skipped(
 
 
 def test_gps_without_a_fix_keeps_blade_state_only(
-    micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector
+    micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector, captures: Path
 ) -> None:
     capture = tmp_path / "indoors.nmea"  # bt451 lines 1-34: `$GPRMC,,V,,,,,,,,,,N`, GGA quality 0
-    capture.write_bytes(b"\n".join((CAPTURES / "bt451.nmea").read_bytes().split(b"\n")[:34]) + b"\n")
+    capture.write_bytes(b"\n".join((captures / "bt451.nmea").read_bytes().split(b"\n")[:34]) + b"\n")
     board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, f"file:{capture}"), True, blade=1)
     stats = board.run().check().report
     assert stats["fix"] is False
@@ -140,9 +144,9 @@ def test_gps_without_a_fix_keeps_blade_state_only(
 
 
 def test_a_real_drive_outside_japan_is_published_and_the_gateway_refuses_only_the_position(
-    micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector
+    micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector, captures: Path
 ) -> None:
-    capture = CAPTURES / "nl2008u.nmea"  # GN talker, driving in the Black Forest, 2015 date (not believed)
+    capture = captures / "nl2008u.nmea"  # GN talker, driving in the Black Forest, 2015 date (not believed)
     board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, f"file:{capture}"), True)
     stats = board.run().check().report
     assert stats["nmea_used"] == 18
