@@ -30,6 +30,9 @@ _PING = b"\xc0\x00"
 _BYE = b"\xe0\x00"
 # Errors that mean "the link failed", in one place; everything else is a bug and propagates.
 _LINK_ERRORS = (OSError, EOFError, asyncio.TimeoutError)
+# MicroPython's TLS (mbedtls) reports a handshake or certificate failure as ValueError; while
+# connecting, that too is a link failure (kept in `last_error` so a person can read why).
+_CONNECT_ERRORS = (OSError, EOFError, asyncio.TimeoutError, ValueError)
 
 
 def _remaining(n):
@@ -89,6 +92,7 @@ class MQTTClient:
         self._last_rx = self._last_tx = time.ticks_ms()
         self.connects = 0
         self.failed_connects = 0
+        self.last_error = None
         self.resends = 0
 
     @property
@@ -162,7 +166,8 @@ class MQTTClient:
             return False
         try:
             await asyncio.wait_for_ms(self._open(), self.connect_timeout_ms)
-        except _LINK_ERRORS:
+        except _CONNECT_ERRORS as e:
+            self.last_error = "%s: %s" % (type(e).__name__, str(e).strip() or "timeout")
             self._close()
             self.failed_connects += 1
             jitter = self._backoff_ms // 4

@@ -104,6 +104,7 @@ async def cycle(board, board_cfg, cfg):
         "dropped": spool.dropped, "held": stamper.held, "seq_next": seq.next,
         "awake_ms": time.ticks_diff(time.ticks_ms(), t_wake), "heap_peak_b": board.heap_peak_b,
         "config_error": remote.error, "interval_s": remote.cfg["interval_s"],
+        "link_error": link.client.last_error,
     }))
     return remote.cfg["interval_s"] * 1000
 

@@ -118,7 +118,7 @@ def test_garbage_and_bad_checksums_in_a_real_cold_boot_capture_are_skipped(
     board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, f"file:{capture}"), True)
     stats = board.run().check().report
     lines = [ln for ln in capture.read_bytes().split(b"\n") if ln.strip()]
-    assert stats["nmea_used"] == 12 + 9, "the capture's README counts 12 good RMC and 9 good GGA"
+    assert stats["nmea_used"] == 12 + 9, f"the capture's README counts 12 good RMC and 9 good GGA: {stats}"
     assert stats["nmea_used"] + stats["nmea_skipped"] == len(lines)
     assert collector.wait_for(lambda: len(raw_readings(collector)) == stats["samples"] >= 25)
     # Munich is outside the contract's Japan box; the 1999 week-rollover date is not believed,
@@ -149,7 +149,7 @@ def test_a_real_drive_outside_japan_is_published_and_the_gateway_refuses_only_th
     capture = captures / "nl2008u.nmea"  # GN talker, driving in the Black Forest, 2015 date (not believed)
     board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, f"file:{capture}"), True)
     stats = board.run().check().report
-    assert stats["nmea_used"] == 18
+    assert stats["nmea_used"] == 18, stats
     assert collector.wait_for(lambda: len(raw_readings(collector)) == stats["samples"])
     positioned = [r for r in raw_readings(collector) if "lat" in r]
     assert positioned and all(47.0 < r["lat"] < 49.0 and 7.0 < r["lon"] < 9.0 for r in positioned)
