@@ -82,3 +82,12 @@ def test_firmware_type_checks_against_the_esp32_stubs(tmp_path: Path) -> None:
                        capture_output=True, text=True, env=env, cwd=LIB, timeout=240)
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"no issues found in {len(targets)} source files" in p.stdout
+
+
+def test_application_code_never_imports_machine_or_network() -> None:
+    from yukimizu.firmware import imports_of
+
+    for path in sorted(LIB.glob("*.py")):
+        if path.stem in ("hw_esp32", "hw"):
+            continue  # the hardware layer is where the platform is touched (hw only probes for network)
+        assert not imports_of(path) & {"machine", "network", "onewire", "ds18x20", "ntptime", "esp32"}, path.name
