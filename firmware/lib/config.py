@@ -40,6 +40,7 @@ SCHEMA = {
     "keepalive_s": (_INT, 10, 3600, True, 120),
     "connect_timeout_ms": (_INT, 200, 60000, True, 15000),
     "ack_timeout_ms": (_INT, 100, 60000, True, 3000),
+    "backoff_max_ms": (_INT, 500, 600000, True, 60000),  # longest wait between reconnect attempts
     "interval_s": (_INT, 10, 86400, True, 600),
     "raw_dry": (_INT, 0, 4095, True, 3000),
     "raw_wet": (_INT, 0, 4095, True, 1300),

@@ -34,7 +34,7 @@ class Link:
         self.client = MQTTClient(
             cfg["device_id"], host, port, cfg["broker_user"], cfg["broker_password"], cfg["keepalive_s"], tls,
             (self.status_topic, WILL, 1, True), True, cfg["ack_timeout_ms"], 1, cfg["connect_timeout_ms"],
-            on_message=self._on_message, ca_der=ca_der,
+            backoff_max_ms=cfg["backoff_max_ms"], on_message=self._on_message, ca_der=ca_der,
         )
         self.sent = 0
         self.reported_error = None
@@ -62,13 +62,13 @@ class Link:
             batch = spool.next_batch()
             if batch is None:
                 break
-            key, body = batch
-            ok = await self.client.publish(self.telemetry, encoder.parts(body), 1)
+            key, parts, count = batch
+            ok = await self.client.publish(self.telemetry, parts, 1)
             if not ok:
                 spool.nack(key)
                 break
             spool.ack(key)
-            n += encoder.count(body)
+            n += count
         self.sent += n
         return n
 

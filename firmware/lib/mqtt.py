@@ -26,6 +26,7 @@ _PINGRESP = const(0xD0)
 _DISCONNECT = const(0xE0)
 _DUP = const(0x08)
 _MAX_REMAINING = const(268435455)  # section 2.2.3
+_CHUNK = const(512)
 _PING = b"\xc0\x00"
 _BYE = b"\xe0\x00"
 # Errors that mean "the link failed", in one place; everything else is a bug and propagates.
@@ -79,6 +80,8 @@ class MQTTClient:
         self.backoff_max_ms = backoff_max_ms
         self.on_message = on_message
         self._r = self._w = None
+        self._nodelay = False
+        self._chunk = bytearray(_CHUNK)
         self._connected = False
         self._lock = asyncio.Lock()
         self._event = asyncio.Event()
@@ -105,21 +108,56 @@ class MQTTClient:
         return self._pid
 
     async def _write(self, *bufs):
+        """Send one packet made of buffers and file parts (path, offset, length), whole, in order."""
         async with self._lock:
             w = self._w
             if w is None:
                 raise OSError("not connected")
-            if len(bufs) == 1:
+            if len(bufs) == 1 and not isinstance(bufs[0], tuple):
                 w.write(bufs[0])
-            else:
-                # One write per packet: a packet split over writes meets Nagle's algorithm and the
-                # peer's delayed ACK, which stalls every message by about 40 ms (lwIP does the same).
-                pkt = bytearray()
+            elif self._nodelay:
+                # Nagle is off: pieces go out as they are written, and a batch on flash is
+                # streamed through one 512-byte buffer instead of being loaded whole.
                 for b in bufs:
-                    pkt.extend(b)
+                    if isinstance(b, tuple):
+                        await self._stream_file(w, b)
+                    else:
+                        w.write(b)
+            else:
+                # One write per packet (TLS, where Nagle cannot be turned off here): a packet split
+                # over writes meets Nagle and the peer's delayed ACK, about 40 ms per message.
+                n = 0
+                for b in bufs:
+                    n += b[2] if isinstance(b, tuple) else len(b)
+                pkt = bytearray(n)  # sized once: growing it leaves freed blocks in a small heap
+                mv = memoryview(pkt)
+                i = 0
+                for b in bufs:
+                    if isinstance(b, tuple):
+                        with open(b[0], "rb") as f:
+                            f.seek(b[1])
+                            f.readinto(mv[i : i + b[2]])
+                        i += b[2]
+                    else:
+                        mv[i : i + len(b)] = b
+                        i += len(b)
                 w.write(pkt)
+                del mv, pkt
             await w.drain()
             self._last_tx = time.ticks_ms()
+
+    async def _stream_file(self, w, part):
+        path, offset, length = part
+        mv = memoryview(self._chunk)
+        with open(path, "rb") as f:
+            f.seek(offset)
+            while length > 0:
+                n = f.readinto(mv[: min(length, _CHUNK)])
+                if not n:
+                    raise OSError("spool file %s is shorter than expected" % path)
+                w.write(mv[:n])  # copied by the stream if the socket cannot take it now
+                await w.drain()
+                length -= n
 
     async def _read_packet(self):
         r = self._r
@@ -193,6 +231,14 @@ class MQTTClient:
             self._r, self._w = await asyncio.open_connection(self.host, self.port, ssl=ctx)
         else:
             self._r, self._w = await asyncio.open_connection(self.host, self.port)
+        self._nodelay = False
+        if not self.tls:
+            try:
+                sock = getattr(self._w, "s")  # MicroPython's Stream keeps its socket in .s
+                sock.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY: the same numbers in Linux and lwIP
+                self._nodelay = True
+            except (AttributeError, OSError):
+                pass
         await self._write(self._connect_packet())
         h, body = await self._read_packet()
         if h != _CONNACK or len(body) != 2:
@@ -304,7 +350,11 @@ class MQTTClient:
         return await self._await_ack()
 
     async def publish(self, topic, parts, qos=1, retain=False):
-        """Publish `parts` (bytes or a tuple of buffers) as one message. True when delivered (PUBACK for QoS 1)."""
+        """Publish `parts` as one message. True when delivered (PUBACK for QoS 1).
+
+        `parts` is bytes, or a tuple of buffers and file parts (path, offset, length) that are
+        streamed from flash (again on a re-send), so a large batch never needs to fit in RAM.
+        """
         if not topic or qos not in (0, 1):
             raise ValueError("publish needs a topic and qos 0 or 1")
         if isinstance(parts, (bytes, bytearray, memoryview)):
@@ -313,7 +363,7 @@ class MQTTClient:
             parts = (parts.encode(),)
         size = 0
         for p in parts:
-            size += len(p)
+            size += p[2] if isinstance(p, tuple) else len(p)
         t = _utf8(topic)
         pid = self._next_pid() if qos else 0
         var_n = len(t) + (2 if qos else 0)

@@ -19,6 +19,8 @@ import os
 
 from micropython import const
 
+import encoder
+
 _RAM = const(-1)
 
 
@@ -122,20 +124,23 @@ class Spool:
                 f.write(str(self.dropped))
 
     def next_batch(self):
-        """The oldest batch as (key, body bytes), or None when empty. Marks it in flight."""
+        """The oldest batch as (key, payload parts, readings), or None when empty. Marks it in flight.
+
+        A flash batch is handed out as a file part (path, offset, length) that the MQTT client
+        streams; only a RAM batch is copied (it is at most one segment).
+        """
         if self._flight is not None:
             raise ValueError("a batch is already in flight; ack or nack it first")
         if self._segs:
             seg = self._segs[0]
-            with open(self._name(seg), "rb") as f:
-                body = f.read()
+            name = self._name(seg)
             self._flight = seg[0]
-            return seg[0], body
+            return seg[0], (encoder.PREFIX, (name, 1, os.stat(name)[6] - 1), encoder.SUFFIX), seg[1]
         if self._ram_n:
             self._flight = _RAM
             self._flight_n = self._ram_n
             self._flight_b = len(self._ram)
-            return _RAM, bytes(self._ram)
+            return _RAM, encoder.parts(bytes(self._ram)), self._ram_n
         return None
 
     def ack(self, key):

@@ -180,7 +180,8 @@ def test_sampling_never_waits_for_a_broker_that_hangs(micropython: str, plow_bun
 def test_broker_down_mid_drive_every_reading_arrives_exactly_once(
     micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector
 ) -> None:
-    board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, "", run_s=5), True)
+    # backoff_max_ms 1 s: the logger retries often enough to be back before the 5 s drive ends
+    board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, "", run_s=5, backoff_max_ms=1000), True)
     result: dict[str, Any] = {}
     th = threading.Thread(target=lambda: result.update(run=board.run()))
     th.start()
@@ -191,7 +192,7 @@ def test_broker_down_mid_drive_every_reading_arrives_exactly_once(
     collector.wait_connected()
     th.join(60)
     stats = result["run"].check().report
-    assert stats["pending"] == 0
+    assert stats["pending"] == 0, stats
     assert collector.wait_for(lambda: len(collector.by_seq()[0]) >= stats["samples"])
     time.sleep(0.3)
     readings, _redelivered = collector.by_seq()

@@ -10,6 +10,16 @@ SCRIPT = """
 import json, os
 from spool import Spool
 out = {}
+def text(parts):
+    b = b""
+    for p in parts:
+        if isinstance(p, tuple):
+            with open(p[0], "rb") as f:
+                f.seek(p[1])
+                b += f.read(p[2])
+        else:
+            b += bytes(p)
+    return b.decode()
 os.mkdir("spool")
 with open("spool/00000001_2", "wb") as f:
     f.write(b',{"seq":1,"t":1}' + b',{"seq":2,"t":2}')
@@ -18,8 +28,8 @@ with open("spool/00000002.tmp", "wb") as f:
 s = Spool("spool", max_readings=6, segment_readings=2)
 out["after_cut"] = [sorted(os.listdir("spool")), s.pending]
 s.append(b',{"seq":10,"t":10}')
-key, body = s.next_batch()                    # oldest first: the flash segment, not the RAM tail
-out["first"] = body.decode()
+key, parts, n = s.next_batch()               # oldest first: the flash segment, not the RAM tail
+out["first"] = [text(parts), n]
 s.append(b',{"seq":11,"t":11}')               # RAM tail is full (2) while the segment is in flight
 out["flushed_while_in_flight"] = sorted(os.listdir("spool"))
 s.nack(key)
@@ -31,7 +41,7 @@ while True:
     b = s.next_batch()
     if b is None:
         break
-    got.append(b[1].decode())
+    got.append(text(b[1]))
     s.ack(b[0])
 out["drained"] = got
 out["empty"] = [s.pending, sorted(os.listdir("spool"))]
@@ -44,10 +54,10 @@ def test_spool_survives_a_power_cut_keeps_order_and_drops_the_oldest_when_full(
 ) -> None:
     out = json.loads(run_script(micropython, bundles["soil"], SCRIPT, tmp_path))
     assert out["after_cut"] == [["00000001_2"], 2], "the half-written segment is discarded, the complete one kept"
-    assert out["first"] == ',{"seq":1,"t":1},{"seq":2,"t":2}'
+    assert out["first"] == ['{"v":1,"readings":[{"seq":1,"t":1},{"seq":2,"t":2}]}', 2]
     assert out["flushed_while_in_flight"] == ["00000001_2", "00000002_2"], "the in-flight segment is never appended to"
     # 2 + 2 + 6 more = 10 readings > 6: the oldest segments go, counted
     assert out["capped"][0] <= 6 and out["capped"][1] == 10 - out["capped"][0]
-    seqs = [int(x.split(",")[0]) for b in out["drained"] for x in b.split('{"seq":')[1:]]
+    seqs = [r["seq"] for b in out["drained"] for r in json.loads(b)["readings"]]
     assert seqs == sorted(seqs) and seqs[-1] == 17 and len(seqs) == out["capped"][0], "oldest first, newest kept"
     assert out["empty"] == [0, ["dropped"]], "acknowledged segments are deleted; the drop count stays on flash"
