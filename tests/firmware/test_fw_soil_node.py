@@ -224,3 +224,17 @@ def test_a_bad_board_config_is_reported_on_the_console_and_the_node_sleeps(board
     board.write_config(cfg(broker.port, raw_wet=3000))
     run = board.run()
     assert run.rc == 0 and "CONFIG ERROR config key raw_wet" in run.stdout and run.sleep_ms == 600_000
+
+
+def test_without_a_simulator_attached_the_sim_board_gives_plausible_readings(
+    micropython: str, bundles: dict[str, Path], tmp_path: Path, broker: Mosquitto, collector: Collector
+) -> None:
+    board = SimBoard(micropython, bundles["soil"], tmp_path / "b", cfg(broker.port))
+    board.feed_path.unlink()  # no feed file at all
+    board.run(env={"YUKIMIZU_SIM_FEED": ""}, timeout_s=30).check()
+    assert collector.wait_for(lambda: len(collector.seqs()) == 1)
+    (_, decoded), = collector.telemetry()
+    assert decoded.rejections == ()
+    v = decoded.readings[0].values
+    assert set(v) == {"vwc_pct", "soil_temp_c", "battery_v", "rssi_dbm"}
+    assert 0 < v["vwc_pct"] < 100 and 0 < v["soil_temp_c"] < 30 and 3.0 < v["battery_v"] < 4.3
