@@ -18,6 +18,7 @@ the readings are held (clock.py) and stamped when the first GPS time arrives. A 
 neither sets the clock nor stamps readings.
 """
 import asyncio
+import gc
 import json
 import time
 
@@ -203,6 +204,7 @@ class Logger:
         b = self.blade
         diff = time.ticks_diff
         while True:
+            b.hold_ms = self.remote.cfg["debounce_ms"]  # a remote override applies at once
             b.update(board.blade(), time.ticks_ms(), diff)
             await asyncio.sleep_ms(_BLADE_POLL_MS)
 
@@ -240,6 +242,9 @@ class Logger:
 
         self.link = link = Link(self.board, self.cfg, self.remote)
         while True:
+            # Collect between batches, while little is live: on a heap that runs for a whole
+            # night of plowing this keeps fragmentation from building up (as mqtt_as does).
+            gc.collect()
             if await link.up():
                 await link.drain(self.spool)
                 self.batches += 1
