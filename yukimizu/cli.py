@@ -11,6 +11,9 @@ COMMANDS: list[str] = [
     "yukimizu.contract.cli",
     "yukimizu.broker.cli",
     "yukimizu.demo",
+    "dashboards.cli",
+    "backend.cli",
+    "backend.snow.cli",
     "yukimizu.firmware",
 ]
 
