@@ -57,6 +57,8 @@ def test_each_wake_publishes_one_calibrated_reading_without_writing_flash(board:
         assert before <= r.t_unix_s <= after
     assert all(run.sleep_ms == 600_000 for run in runs), "default cycle is 10 minutes"
     assert board.spool_files() == [], "acknowledged at once: nothing was written to the spool"
+    assert (board.root / "seq").read_text() == "256", "one seq reservation on flash, not a write per wake"
+    assert not (board.root / "config_remote.json").exists() and not (board.root / "held").exists()
     assert collector.wait_for(lambda: any(s.get("state") == "asleep" for s in collector.status()))
     st = collector.status()[-1]
     assert st["online"] is True and st["interval_s"] == 600 and st["pending"] == 0 and st["dropped"] == 0
