@@ -86,11 +86,6 @@ def payload(body):
     return PREFIX + bytes(body[1:]) + SUFFIX
 
 
-def count(body):
-    """How many records `body` holds."""
-    return body.count(b',{"seq":')
-
-
 def check_id(what, value):
     """Return value if it is a valid site/device id (contract topics.ID_RE), else raise ValueError."""
     ok = isinstance(value, str) and 0 < len(value) <= _MAX_ID_LEN
