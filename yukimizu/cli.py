@@ -15,6 +15,7 @@ COMMANDS: list[str] = [
     "backend.cli",
     "backend.snow.cli",
     "yukimizu.firmware",
+    "yukimizu.flash.cli",
 ]
 
 
