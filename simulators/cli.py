@@ -1,0 +1,132 @@
+"""`yukimizu simulate`: run a scenario's devices against a broker, with a live progress display."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from . import scenario as scenario_mod
+from .clock import anchored_start_unix_s, default_start_unix_s
+from .faults import Hook, server_hook
+from .fleet import Fleet
+from .runner import Progress, RunReport, run
+from .world import World
+
+JST = dt.timezone(dt.timedelta(hours=9))
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `simulate` subcommand."""
+    p = sub.add_parser("simulate", help="シミュレータ: 圃場・除雪車の模擬デバイス / run simulated devices from a scenario")
+    p.add_argument("--scenario", required=True,
+                   help="シナリオ名またはファイル / scenario name (paddy-season, snowstorm-night, outages) or .toml path")
+    p.add_argument("--speed", type=float, help="時間の倍速 / simulated seconds per wall second (default: the scenario's)")
+    p.add_argument("--devices", type=int, help="デバイス数 / number of devices (clones registry devices beyond the site's)")
+    p.add_argument("--broker", help="mqtt://127.0.0.1:PORT (default: start an own Mosquitto under --var)")
+    p.add_argument("--duration-s", type=float, help="模擬時間の長さ / simulated seconds to run (default: the scenario's)")
+    p.add_argument("--seed", type=int, help="乱数の種 / seed: same seed, same data")
+    p.add_argument("--start", help="開始時刻 / simulated start, ISO 8601 with offset (default: chosen so no timestamp is in the future)")
+    p.add_argument("--sent-log", help="送信ログ / JSONL file: one line per reading the broker acknowledged")
+    p.add_argument("--registry-out", help="write the run's device registry (devices.json shape) here, for the gateway")
+    p.add_argument("--var", default="var/sim", help="folder for an own broker (default ./var/sim)")
+    p.add_argument("--no-progress", action="store_true", help="plain output instead of the live display")
+    p.set_defaults(func=main)
+
+
+def resolve(args: argparse.Namespace) -> tuple[scenario_mod.Scenario, float]:
+    """The scenario with command-line overrides, and its start time."""
+    sc = scenario_mod.load(args.scenario)
+    changes = {k: v for k, v in (("speed", args.speed), ("devices", args.devices), ("duration_s", args.duration_s),
+                                 ("seed", args.seed), ("start", args.start)) if v is not None}
+    if changes:
+        sc = scenario_mod.replace(sc, **changes)
+    start = sc.start_unix_s()
+    if start is None:
+        if sc.start_local_hour is not None:
+            start = anchored_start_unix_s(sc.start_local_hour, sc.duration_s, sc.speed)
+        else:
+            start = default_start_unix_s(sc.duration_s, sc.speed)
+    return sc, start
+
+
+def _jst(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, JST).strftime("%Y-%m-%d %H:%M:%S JST")
+
+
+def render(sc: scenario_mod.Scenario, p: Progress, start: float) -> Table:
+    """The live display."""
+    done = 0.0 if p.end_unix_s <= start else min(1.0, (p.sim_t_unix_s - start) / (p.end_unix_s - start))
+    t = Table(title=f"yukimizu simulate: {sc.name} (×{sc.speed:g}, seed {sc.seed})", show_header=False, expand=False)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("模擬時刻 / sim time", f"{_jst(p.sim_t_unix_s)}  ({done:.0%})")
+    t.add_row("オンライン / devices online", f"{p.devices_online} / {p.devices}")
+    t.add_row("送信済み / readings sent (acked)", f"{p.readings_acked:,}  in {p.messages_acked:,} messages")
+    t.add_row("未確認 / in flight", f"{p.in_flight:,}" + (f"   held (uplink down): {p.held:,}" if p.held else ""))
+    if p.lag_s > 60:
+        t.add_row("遅れ / behind the clock", f"{p.lag_s:,.0f} simulated s (publisher cannot keep up at this speed)")
+    done_faults = sum(f.outcome == "done" for f in p.faults)
+    t.add_row("障害 / faults injected", f"{done_faults + p.model_events} (outages {done_faults}, field faults {p.model_events})")
+    for f in p.faults[-4:]:
+        t.add_row("", f"{_jst(f.t_unix_s)}  {f.target} {f.action}: {f.outcome}")
+    return t
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the scenario; exit 0 when every published message was acknowledged and no hook failed."""
+    console = Console()
+    try:
+        sc, start = resolve(args)
+        world = World(sc, start)
+    except (scenario_mod.ScenarioError, ValueError) as e:
+        console.print(f"[red]scenario error / シナリオの誤り:[/red] {e}")
+        return 2
+    if args.registry_out:
+        Path(args.registry_out).write_text(json.dumps({"devices": [d.as_json() for d in world.devices]}, ensure_ascii=False, indent=1))
+    own = None
+    hooks: dict[str, Hook] = {}
+    broker = args.broker
+    if broker is None:
+        from yukimizu.servers import Mosquitto
+
+        own = Mosquitto(Path(args.var).resolve() / "mosquitto").start()
+        broker = own.url
+        hooks["broker"] = server_hook(own)
+    console.print(f"broker {broker}   start {_jst(start)}   devices {len(world.devices)}   "
+                  f"run about {(world.end_unix_s - start) / sc.speed:,.0f} s")
+    fleet = Fleet(broker, [d.device_id for d in world.devices], sent_log=args.sent_log)
+    report: RunReport | None = None
+    try:
+        fleet.wait_connected(10)
+        if args.no_progress:
+            report = run(world, fleet, speed=sc.speed, hooks=hooks)
+        else:
+            with Live(console=console, refresh_per_second=4) as live:
+                report = run(world, fleet, speed=sc.speed, hooks=hooks, on_progress=lambda p: live.update(render(sc, p, start)))
+    except KeyboardInterrupt:
+        console.print("interrupted / 中断")
+    finally:
+        fleet.close()
+        if own is not None:
+            own.stop()
+    if report is None:
+        return 130
+    failed = [f for f in report.faults if f.outcome.startswith("failed")]
+    skipped = [f for f in report.faults if f.outcome.startswith("skipped")]
+    console.print(f"sent {report.readings_acked:,} readings in {report.messages_acked:,} messages; "
+                  f"unacknowledged {report.unacked}; faults done {sum(f.outcome == 'done' for f in report.faults)}, "
+                  f"skipped {len(skipped)} (no hook: {', '.join(sorted({f.target for f in skipped})) or '-'}), "
+                  f"failed {len(failed)}; wall {report.wall_s:.1f} s")
+    return 0 if report.unacked == 0 and not failed else 1
+
+
+if __name__ == "__main__":
+    from yukimizu.cli import main as yk_main
+
+    sys.exit(yk_main(["simulate", *sys.argv[1:]]))

@@ -1,0 +1,147 @@
+"""Road network from GeoJSON: pieces (LineStrings with id, route, name, priority, oneway), nodes and shortest paths.
+
+Pieces meet where their end points coincide (to 0.5 m). A one-way piece may only be driven in the
+direction its coordinates run. Shortest paths are Dijkstra over piece lengths.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..geo import LocalFrame
+
+PRIORITIES = ("main", "minor")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One road piece in local metres."""
+
+    id: str
+    route: str
+    name: str
+    priority: str
+    oneway: bool
+    xy: tuple[tuple[float, float], ...]
+    start: int  # node index
+    end: int
+
+    @property
+    def length_m(self) -> float:
+        """Length along the polyline, m."""
+        return sum(math.dist(a, b) for a, b in zip(self.xy, self.xy[1:]))
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A piece driven in one direction."""
+
+    piece: Piece
+    forward: bool
+
+    @property
+    def head(self) -> int:
+        """Node the edge leaves from."""
+        return self.piece.start if self.forward else self.piece.end
+
+    @property
+    def tail(self) -> int:
+        """Node the edge arrives at."""
+        return self.piece.end if self.forward else self.piece.start
+
+    @property
+    def xy(self) -> tuple[tuple[float, float], ...]:
+        """Polyline in driving order."""
+        return self.piece.xy if self.forward else tuple(reversed(self.piece.xy))
+
+
+class RoadNetwork:
+    """Pieces, nodes and directed edges of a road network."""
+
+    def __init__(self, pieces: list[Piece], nodes: list[tuple[float, float]], frame: LocalFrame):
+        self.pieces = pieces
+        self.nodes = nodes
+        self.frame = frame
+        self.out_edges: dict[int, list[Edge]] = {i: [] for i in range(len(nodes))}
+        for p in pieces:
+            self.out_edges[p.start].append(Edge(p, True))
+            if not p.oneway:
+                self.out_edges[p.end].append(Edge(p, False))
+
+    @classmethod
+    def from_geojson(cls, path: str | Path, frame: LocalFrame) -> "RoadNetwork":
+        """Load a FeatureCollection of LineStrings; errors name the feature and the property."""
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        if doc.get("type") != "FeatureCollection":
+            raise ValueError(f"{path}: expected a GeoJSON FeatureCollection")
+        node_index: dict[tuple[int, int], int] = {}
+        nodes: list[tuple[float, float]] = []
+
+        def node(xy: tuple[float, float]) -> int:
+            key = (round(xy[0] * 2), round(xy[1] * 2))
+            if key not in node_index:
+                node_index[key] = len(nodes)
+                nodes.append(xy)
+            return node_index[key]
+
+        pieces: list[Piece] = []
+        seen: set[str] = set()
+        for i, feat in enumerate(doc.get("features", [])):
+            props = feat.get("properties") or {}
+            where = f"{path}: features[{i}] (id {props.get('id')!r})"
+            geom = feat.get("geometry") or {}
+            if geom.get("type") != "LineString" or len(geom.get("coordinates", [])) < 2:
+                raise ValueError(f"{where}: geometry must be a LineString with at least 2 points")
+            for key in ("id", "route", "name", "priority", "oneway"):
+                if key not in props:
+                    raise ValueError(f"{where}: property {key!r} is missing")
+            if props["priority"] not in PRIORITIES:
+                raise ValueError(f"{where}: priority {props['priority']!r} is not one of {', '.join(PRIORITIES)}")
+            if not isinstance(props["oneway"], bool):
+                raise ValueError(f"{where}: oneway must be true or false")
+            if props["id"] in seen:
+                raise ValueError(f"{where}: id {props['id']!r} appears twice")
+            seen.add(props["id"])
+            xy = tuple(frame.to_xy(float(c[0]), float(c[1])) for c in geom["coordinates"])
+            pieces.append(Piece(props["id"], props["route"], props["name"], props["priority"], props["oneway"],
+                                xy, node(xy[0]), node(xy[-1])))
+        return cls(pieces, nodes, frame)
+
+    def route_pieces(self, route: str) -> list[Piece]:
+        """Pieces of one route, in file order."""
+        return [p for p in self.pieces if p.route == route]
+
+    def nearest_node(self, xy: tuple[float, float]) -> int:
+        """Index of the node closest to a point."""
+        return min(range(len(self.nodes)), key=lambda i: math.dist(self.nodes[i], xy))
+
+    def shortest_paths(self, source: int) -> tuple[dict[int, float], dict[int, Edge]]:
+        """Dijkstra from `source`: (distance m by node, the edge that reaches each node)."""
+        dist = {source: 0.0}
+        via: dict[int, Edge] = {}
+        heap = [(0.0, source)]
+        while heap:
+            d, n = heapq.heappop(heap)
+            if d > dist.get(n, math.inf):
+                continue
+            for e in self.out_edges[n]:
+                nd = d + e.piece.length_m
+                if nd < dist.get(e.tail, math.inf):
+                    dist[e.tail] = nd
+                    via[e.tail] = e
+                    heapq.heappush(heap, (nd, e.tail))
+        return dist, via
+
+    @staticmethod
+    def path_to(via: dict[int, Edge], source: int, target: int) -> list[Edge]:
+        """Edges from source to target given Dijkstra's `via` map."""
+        out: list[Edge] = []
+        n = target
+        while n != source:
+            e = via[n]
+            out.append(e)
+            n = e.head
+        return out[::-1]
