@@ -28,11 +28,10 @@ class Piece:
     xy: tuple[tuple[float, float], ...]
     start: int  # node index
     end: int
+    length_m: float = 0.0  # along the polyline, m; filled in from xy
 
-    @property
-    def length_m(self) -> float:
-        """Length along the polyline, m."""
-        return sum(math.dist(a, b) for a, b in zip(self.xy, self.xy[1:]))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "length_m", sum(math.dist(a, b) for a, b in zip(self.xy, self.xy[1:])))
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,8 @@ class RoadNetwork:
             self.out_edges[p.start].append(Edge(p, True))
             if not p.oneway:
                 self.out_edges[p.end].append(Edge(p, False))
+        # (next node, length, edge) per node: Dijkstra's inner loop without attribute look-ups.
+        self._adjacent = {n: [(e.tail, e.piece.length_m, e) for e in es] for n, es in self.out_edges.items()}
 
     @classmethod
     def from_geojson(cls, path: str | Path, frame: LocalFrame) -> "RoadNetwork":
@@ -127,12 +128,12 @@ class RoadNetwork:
             d, n = heapq.heappop(heap)
             if d > dist.get(n, math.inf):
                 continue
-            for e in self.out_edges[n]:
-                nd = d + e.piece.length_m
-                if nd < dist.get(e.tail, math.inf):
-                    dist[e.tail] = nd
-                    via[e.tail] = e
-                    heapq.heappush(heap, (nd, e.tail))
+            for tail, length_m, e in self._adjacent[n]:
+                nd = d + length_m
+                if nd < dist.get(tail, math.inf):
+                    dist[tail] = nd
+                    via[tail] = e
+                    heapq.heappush(heap, (nd, tail))
         return dist, via
 
     @staticmethod

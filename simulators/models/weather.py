@@ -63,6 +63,7 @@ class WeatherSeries:
             raise ValueError("a weather series needs at least one hour")
         self.t0_unix_s = float(t0_unix_s)
         self.hours = hours
+        self._daily: dict[float, DailyWeather] = {}
 
     @property
     def end_unix_s(self) -> float:
@@ -96,11 +97,14 @@ class WeatherSeries:
         """Aggregates of the JST day containing t (hours outside the series are left out)."""
         local = t_unix_s + JST_OFFSET_S
         day0 = (local // 86400) * 86400 - JST_OFFSET_S
+        if day0 in self._daily:
+            return self._daily[day0]
         i0, i1 = self.index(day0), self.index(day0 + 86400 - 1)
         hs = self.hours[i0:i1 + 1]
         doy = _day_of_year(day0)
-        return DailyWeather(day0, max(h.air_temp_c for h in hs), min(h.air_temp_c for h in hs),
-                            sum(h.rain_mm for h in hs), doy)
+        self._daily[day0] = DailyWeather(day0, max(h.air_temp_c for h in hs), min(h.air_temp_c for h in hs),
+                                         sum(h.rain_mm for h in hs), doy)
+        return self._daily[day0]
 
     @classmethod
     def from_csv(cls, path: str | Path) -> "WeatherSeries":
@@ -204,8 +208,8 @@ def summer_series(start_unix_s: float, days: int, seed: int, *, yamase_per_day: 
         anomaly_c = 0.7 * anomaly_c + rng.gauss(0, 1.2)  # AR(1) day-to-day persistence
         mean_c = climate_mean_c(day_t) + anomaly_c - (rng.uniform(4.0, 6.0) if yamase else 0.0)
         # Two-state Markov chain of wet days; P(wet | wet) > P(wet | dry) gives rainy spells.
-        wet = rng.random() < (0.55 if wet else 0.25) or (yamase and rng.random() < 0.6)
-        rain_day_mm = rng.gammavariate(0.75, 12.0) if wet else 0.0
+        wet = rng.random() < (0.55 if wet else 0.30) or (yamase and rng.random() < 0.6)
+        rain_day_mm = rng.gammavariate(0.75, 14.0) if wet else 0.0
         if yamase and wet:
             rain_day_mm = min(rain_day_mm, rng.uniform(0.5, 4.0))  # yamase brings drizzle, not downpours
         cloud = 0.35 if yamase else (0.55 if wet else rng.uniform(0.7, 1.0))
