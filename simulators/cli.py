@@ -85,7 +85,7 @@ def main(args: argparse.Namespace) -> int:
         sc, start = resolve(args)
         world = World(sc, start)
     except (scenario_mod.ScenarioError, ValueError) as e:
-        console.print(f"[red]scenario error / シナリオの誤り:[/red] {e}")
+        print(f"scenario error / シナリオの誤り: {e}", file=sys.stderr)
         return 2
     if args.registry_out:
         Path(args.registry_out).write_text(json.dumps({"devices": [d.as_json() for d in world.devices]}, ensure_ascii=False, indent=1))
@@ -110,7 +110,7 @@ def main(args: argparse.Namespace) -> int:
             with Live(console=console, refresh_per_second=4) as live:
                 report = run(world, fleet, speed=sc.speed, hooks=hooks, on_progress=lambda p: live.update(render(sc, p, start)))
     except KeyboardInterrupt:
-        console.print("interrupted / 中断")
+        print("interrupted / 中断", file=sys.stderr)
     finally:
         fleet.close()
         if own is not None:
@@ -119,7 +119,7 @@ def main(args: argparse.Namespace) -> int:
         return 130
     failed = [f for f in report.faults if f.outcome.startswith("failed")]
     skipped = [f for f in report.faults if f.outcome.startswith("skipped")]
-    console.print(f"sent {report.readings_acked:,} readings in {report.messages_acked:,} messages; "
+    print(f"sent {report.readings_acked:,} readings in {report.messages_acked:,} messages; "
                   f"unacknowledged {report.unacked}; faults done {sum(f.outcome == 'done' for f in report.faults)}, "
                   f"skipped {len(skipped)} (no hook: {', '.join(sorted({f.target for f in skipped})) or '-'}), "
                   f"failed {len(failed)}; wall {report.wall_s:.1f} s")

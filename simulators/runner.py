@@ -47,9 +47,12 @@ class RunReport:
 
 
 def _schedule(world: World) -> list[tuple[float, str, str]]:
+    """Outage actions in time order; an outage starting after the end is left out, a recovery after it runs at the end."""
     out = []
     for o in world.sc.outages:
         t = world.start_unix_s + o.at_s
+        if t >= world.end_unix_s:
+            continue
         out.append((t, o.target, o.action))
         if o.duration_s:
             out.append((t + o.duration_s, o.target, RECOVERY[o.action]))

@@ -1,0 +1,41 @@
+"""`yukimizu simulate` as a user runs it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from simulators import scenario
+from simulators.world import World
+from yukimizu.cli import main
+from yukimizu.servers import Mosquitto
+
+START = "2026-11-25T22:00:00+09:00"
+
+
+def test_simulate_a_snowstorm_night_logs_every_reading_the_world_made(tmp_path: Path, mosquitto: Mosquitto, capsys) -> None:
+    log = tmp_path / "sent.jsonl"
+    reg = tmp_path / "devices.json"
+    rc = main(["simulate", "--scenario", "snowstorm-night", "--speed", "50000", "--broker", mosquitto.url,
+               "--start", START, "--seed", "2", "--sent-log", str(log), "--registry-out", str(reg), "--no-progress"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    sc = scenario.replace(scenario.load("snowstorm-night"), seed=2, start=START, speed=50000)
+    expected = sum(len(m.readings) for m in World(sc, sc.start_unix_s()).messages())
+    lines = log.read_text().splitlines()
+    assert len(lines) == expected
+    assert f"sent {expected:,} readings" in out
+    devices = json.loads(reg.read_text())["devices"]
+    assert sorted({d["kind"] for d in devices}) == ["plow", "weather"]
+    assert {json.loads(x)["device_id"] for x in lines} == {d["device_id"] for d in devices}
+
+
+def test_an_unknown_scenario_exits_2_and_lists_the_known_ones(capsys) -> None:
+    rc = main(["simulate", "--scenario", "hailstorm", "--broker", "mqtt://127.0.0.1:1", "--no-progress"])
+    assert rc == 2
+    assert "known: outages, paddy-season, snowstorm-night" in capsys.readouterr().err
+
+
+def test_a_bad_override_names_the_key(capsys) -> None:
+    rc = main(["simulate", "--scenario", "outages", "--speed", "-1", "--broker", "mqtt://127.0.0.1:1", "--no-progress"])
+    assert rc == 2
+    assert "speed: must be > 0" in capsys.readouterr().err
