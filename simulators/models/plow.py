@@ -72,7 +72,7 @@ def plan_route(network: RoadNetwork, route: str, depot_node: int) -> list[tuple[
     # are plowed), (piece id, None) where one pass in either direction clears the piece.
     todo: set[tuple[str, bool | None]] = set()
     for p in pieces:
-        if p.priority == "main" and not p.oneway:
+        if p.main and not p.oneway:
             todo |= {(p.id, True), (p.id, False)}
         else:
             todo.add((p.id, None))
@@ -144,7 +144,7 @@ def drive(plan: list[tuple[Edge, bool]], rng: random.Random) -> list[Leg]:
             legs.extend(_uturn(e.xy[0], legs[-1].heading_deg if legs else 0.0))
         elif prev is not None and rng.random() < 0.15:
             legs.append(Leg(e.xy[0], e.xy[0], rng.uniform(5, 30), clearing, legs[-1].heading_deg if legs else 0.0))
-        main = e.piece.priority == "main"
+        main = e.piece.main
         if clearing:
             speed_km_h = rng.uniform(40, 50) if main else rng.uniform(25, 30)
         else:

@@ -1,5 +1,7 @@
 """Road network from GeoJSON: pieces (LineStrings with id, route, name, priority, oneway), nodes and shortest paths.
 
+priority is an integer as in the backend registry: 1 = main road (plowed first, faster), 2 and up = minor streets.
+
 Pieces meet where their end points coincide (to 0.5 m). A one-way piece may only be driven in the
 direction its coordinates run. Shortest paths are Dijkstra over piece lengths.
 """
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from ..geo import LocalFrame
 
-PRIORITIES = ("main", "minor")
+MAIN_PRIORITY = 1  # priority at or below this is a main road
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,7 @@ class Piece:
     id: str
     route: str
     name: str
-    priority: str
+    priority: int
     oneway: bool
     xy: tuple[tuple[float, float], ...]
     start: int  # node index
@@ -32,6 +34,11 @@ class Piece:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "length_m", sum(math.dist(a, b) for a, b in zip(self.xy, self.xy[1:])))
+
+    @property
+    def main(self) -> bool:
+        """True for a main road (priority 1 or 0)."""
+        return self.priority <= MAIN_PRIORITY
 
 
 @dataclass(frozen=True)
@@ -99,8 +106,8 @@ class RoadNetwork:
             for key in ("id", "route", "name", "priority", "oneway"):
                 if key not in props:
                     raise ValueError(f"{where}: property {key!r} is missing")
-            if props["priority"] not in PRIORITIES:
-                raise ValueError(f"{where}: priority {props['priority']!r} is not one of {', '.join(PRIORITIES)}")
+            if not isinstance(props["priority"], int) or isinstance(props["priority"], bool) or props["priority"] < 0:
+                raise ValueError(f"{where}: priority {props['priority']!r} must be an integer >= 0 (1 = main road)")
             if not isinstance(props["oneway"], bool):
                 raise ValueError(f"{where}: oneway must be true or false")
             if props["id"] in seen:

@@ -27,7 +27,7 @@ SOIL_WATER: dict[str, tuple[float, float, float]] = {
     "loam": (0.25, 0.12, 0.463),
     "silt_loam": (0.29, 0.15, 0.501),
     "silt": (0.32, 0.17, 0.501),
-    "silt_clay_loam": (0.335, 0.205, 0.471),
+    "silty_clay_loam": (0.335, 0.205, 0.471),
     "silty_clay": (0.36, 0.23, 0.479),
     "clay": (0.36, 0.22, 0.475),
 }

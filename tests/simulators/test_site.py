@@ -61,7 +61,7 @@ def test_roads_form_routes_that_connect() -> None:
     assert routes == ["r-1", "r-2", "r-3", "r-4", "r-5", "r-6"]
     dist, _ = net.shortest_paths(net.nearest_node((0.0, 0.0)))
     assert all(p.start in dist and p.end in dist for p in net.pieces), "every piece reachable from the depot"
-    assert any(p.oneway for p in net.pieces) and {p.priority for p in net.pieces} == {"main", "minor"}
+    assert any(p.oneway for p in net.pieces) and {p.main for p in net.pieces} == {True, False}
 
 
 @pytest.mark.parametrize("row,needle", [
@@ -80,3 +80,16 @@ def test_bad_registry_rows_are_named(tmp_path, row: dict, needle: str) -> None:
     with pytest.raises(SiteError) as e:
         load_devices(tmp_path)
     assert needle in str(e.value) and "entry 0" in str(e.value)
+
+
+def test_registry_json_is_the_backend_import_document_of_the_same_site() -> None:
+    doc = json.loads((HERE / "registry.json").read_text())
+    assert (doc["format"], doc["version"]) == ("yukimizu-registry", 1)
+    assert set(doc) == {"format", "version", "sites", "routes", "vehicles", "fields", "roads", "devices"}
+    assert doc["devices"] == json.loads((HERE / "devices.json").read_text())["devices"]
+    assert doc["vehicles"] == json.loads((HERE / "vehicles.json").read_text())["vehicles"]
+    assert [f["id"] for f in doc["fields"]["features"]] == list(load_fields(HERE))
+    assert {f["properties"]["route"] for f in doc["roads"]["features"]} == {r["id"] for r in doc["routes"]}
+    # The backend's road and field models forbid unknown properties: only these may appear.
+    assert all(set(f["properties"]) <= {"site", "name", "route", "priority", "oneway", "id"} for f in doc["roads"]["features"])
+    assert all(isinstance(f["properties"]["priority"], int) for f in doc["roads"]["features"])
