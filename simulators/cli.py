@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -32,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--duration-s", type=float, help="模擬時間の長さ / simulated seconds to run (default: the scenario's)")
     p.add_argument("--seed", type=int, help="乱数の種 / seed: same seed, same data")
     p.add_argument("--start", help="開始時刻 / simulated start, ISO 8601 with offset (default: chosen so no timestamp is in the future)")
+    p.add_argument("--seq-base", type=int, help="first seq - 1 for every device (default: wall-clock seconds x 10^6, "
+                   "so a new run is never taken for duplicates by a gateway that saw the last one)")
     p.add_argument("--sent-log", help="送信ログ / JSONL file: one line per reading the broker acknowledged")
     p.add_argument("--registry-out", help="write the run's device registry (devices.json shape) here, for the gateway")
     p.add_argument("--var", default="var/sim", help="folder for an own broker (default ./var/sim)")
@@ -83,7 +86,8 @@ def main(args: argparse.Namespace) -> int:
     console = Console()
     try:
         sc, start = resolve(args)
-        world = World(sc, start)
+        seq_base = args.seq_base if args.seq_base is not None else int(time.time()) * 1_000_000
+        world = World(sc, start, seq_base=seq_base)
     except (scenario_mod.ScenarioError, ValueError) as e:
         print(f"scenario error / シナリオの誤り: {e}", file=sys.stderr)
         return 2

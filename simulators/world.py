@@ -90,8 +90,12 @@ class FieldTrace:
 class World:
     """Models and devices of one run, from start_unix_s for the scenario's duration."""
 
-    def __init__(self, scenario: Scenario, start_unix_s: float, devices: list[DeviceSpec] | None = None):
+    def __init__(self, scenario: Scenario, start_unix_s: float, devices: list[DeviceSpec] | None = None,
+                 seq_base: int = 0):
         self.sc = scenario
+        # Each device's first seq is seq_base + 1. Firmware keeps seq across reboots and the gateway
+        # drops (device_id, seq) it has seen, so a new run must not start again from 1 (see cli.py).
+        self.seq_base = int(seq_base)
         self.seed = scenario.seed
         self.start_unix_s = float(start_unix_s)
         self.fields: dict[str, FieldSpec] = load_fields(scenario.site_dir)
@@ -240,7 +244,7 @@ class World:
         level = LevelSensor.for_device(d.device_id, self.seed) if d.kind == "water" else None
         battery_v = rng.uniform(3.9, 4.1)
         t = self.start_unix_s + rng.uniform(0, interval)
-        seq = 0
+        seq = self.seq_base
         batch: list[dict] = []
         while t < self.end_unix_s:
             seq += 1
@@ -267,7 +271,7 @@ class World:
         interval = self.sc.sampling.weather_interval_s
         t = self.start_unix_s + rng.uniform(0, interval)
         prev = t - interval
-        seq = 0
+        seq = self.seq_base
         winter = self.sc.weather.model == "winter" or any(h.snow_depth_cm > 0 for h in self.weather.hours[:48])
         while t < self.end_unix_s:
             seq += 1
@@ -285,7 +289,7 @@ class World:
     def _plow_device(self, d: DeviceSpec) -> Iterator[Message]:
         fixes = [f for f in self.plow_track(d) if f.t_unix_s < self.end_unix_s]
         every = self.sc.sampling.plow_publish_every_s
-        seq = 0
+        seq = self.seq_base
         held: list[dict] = []
         next_publish = fixes[0].t_unix_s + every if fixes else 0.0
         for i, f in enumerate(fixes):

@@ -11,7 +11,7 @@ NOW = 1_795_680_000.0  # 2026-11-26 15:00 JST: a fixed "now" so runs are reprodu
 
 
 def short_world(name: str, *, duration_s: float, seed: int = 1, devices: int = 0, speed: float | None = None,
-                start: float | None = None, **changes: object) -> World:
+                start: float | None = None, seq_base: int = 0, **changes: object) -> World:
     """A shipped scenario cut to duration_s, at a fixed start, as a World."""
     sc = scenario.load(name)
     sc = scenario.replace(sc, duration_s=duration_s, seed=seed, devices=devices, speed=speed or sc.speed, **changes)
@@ -20,7 +20,7 @@ def short_world(name: str, *, duration_s: float, seed: int = 1, devices: int = 0
         if start is None:
             hour = sc.start_local_hour if sc.start_local_hour is not None else 6.0
             start = anchored_start_unix_s(hour, duration_s, sc.speed, now_unix_s=NOW)
-    return World(sc, start)
+    return World(sc, start, seq_base=seq_base)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ def test_simulate_a_snowstorm_night_logs_every_reading_the_world_made(tmp_path: 
     log = tmp_path / "sent.jsonl"
     reg = tmp_path / "devices.json"
     rc = main(["simulate", "--scenario", "snowstorm-night", "--speed", "50000", "--broker", mosquitto.url,
-               "--start", START, "--seed", "2", "--sent-log", str(log), "--registry-out", str(reg), "--no-progress"])
+               "--start", START, "--seed", "2", "--seq-base", "7000", "--sent-log", str(log), "--registry-out", str(reg), "--no-progress"])
     out = capsys.readouterr().out
     assert rc == 0, out
     sc = scenario.replace(scenario.load("snowstorm-night"), seed=2, start=START, speed=50000)
@@ -27,6 +27,7 @@ def test_simulate_a_snowstorm_night_logs_every_reading_the_world_made(tmp_path: 
     devices = json.loads(reg.read_text())["devices"]
     assert sorted({d["kind"] for d in devices}) == ["plow", "weather"]
     assert {json.loads(x)["device_id"] for x in lines} == {d["device_id"] for d in devices}
+    assert min(json.loads(x)["seq"] for x in lines) == 7001
 
 
 def test_an_unknown_scenario_exits_2_and_lists_the_known_ones(capsys) -> None:

@@ -31,7 +31,7 @@ def test_same_seed_gives_the_same_messages_and_another_seed_differs(name: str, d
 
 @pytest.mark.parametrize("name,duration_s", CASES, ids=IDS)
 def test_every_message_passes_the_contract_with_nothing_rejected(name: str, duration_s: float) -> None:
-    w = short_world(name, duration_s=duration_s)
+    w = short_world(name, duration_s=duration_s, seq_base=1_795_680_000_000_000)  # what the CLI uses by default
     seqs: dict[str, list[int]] = defaultdict(list)
     times: dict[str, list[float]] = defaultdict(list)
     kinds = set()
@@ -46,7 +46,7 @@ def test_every_message_passes_the_contract_with_nothing_rejected(name: str, dura
             assert w.start_unix_s <= r.t_unix_s <= w.end_unix_s
     assert kinds == set(w.sc.kinds)
     for dev, s in seqs.items():
-        assert s == list(range(1, len(s) + 1)), f"{dev}: seq must grow by one from 1"
+        assert s == list(range(w.seq_base + 1, w.seq_base + len(s) + 1)), f"{dev}: seq must grow by one"
         assert times[dev] == sorted(times[dev]), f"{dev}: readings oldest first"
 
 
@@ -60,6 +60,15 @@ def test_snowstorm_dispatches_after_10_cm_and_plows_return_before_the_end() -> N
     plows = [d for d in w.devices if d.kind == "plow"]
     assert len(plows) == 6
     assert all(w.plow_track(d)[-1].t_unix_s < w.end_unix_s for d in plows)
+
+
+def test_a_seq_base_shifts_every_seq_and_nothing_else() -> None:
+    w = short_world("outages", duration_s=600)
+    a = list(w.messages())
+    b = list(World(w.sc, w.start_unix_s, seq_base=1_795_000_000_000_000).messages())
+    assert [r["seq"] + 1_795_000_000_000_000 for m in a for r in m.readings] == [r["seq"] for m in b for r in m.readings]
+    assert [{k: v for k, v in r.items() if k != "seq"} for m in a for r in m.readings] == \
+        [{k: v for k, v in r.items() if k != "seq"} for m in b for r in m.readings]
 
 
 def test_readings_from_a_dead_zone_arrive_late_with_their_own_time() -> None:
