@@ -1,6 +1,8 @@
 """Helpers for the simulator tests: short versions of the shipped scenarios."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pytest
 
 from simulators import scenario
@@ -10,9 +12,10 @@ from simulators.world import World
 NOW = 1_795_680_000.0  # 2026-11-26 15:00 JST: a fixed "now" so runs are reproducible
 
 
+@lru_cache(maxsize=32)
 def short_world(name: str, *, duration_s: float, seed: int = 1, devices: int = 0, speed: float | None = None,
                 start: float | None = None, seq_base: int = 0, **changes: object) -> World:
-    """A shipped scenario cut to duration_s, at a fixed start, as a World."""
+    """A shipped scenario cut to duration_s, at a fixed start, as a World (cached: treat it as read-only)."""
     sc = scenario.load(name)
     sc = scenario.replace(sc, duration_s=duration_s, seed=seed, devices=devices, speed=speed or sc.speed, **changes)
     if start is None:
