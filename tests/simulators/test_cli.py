@@ -16,10 +16,10 @@ def test_simulate_a_snowstorm_night_logs_every_reading_the_world_made(tmp_path: 
     log = tmp_path / "sent.jsonl"
     reg = tmp_path / "devices.json"
     rc = main(["simulate", "--scenario", "snowstorm-night", "--speed", "50000", "--broker", mosquitto.url,
-               "--start", START, "--seed", "2", "--seq-base", "7000", "--sent-log", str(log), "--registry-out", str(reg), "--no-progress"])
+               "--start", START, "--seed", "2", "--seq-base", "7000", "--devices", "3", "--sent-log", str(log), "--registry-out", str(reg), "--no-progress"])
     out = capsys.readouterr().out
     assert rc == 0, out
-    sc = scenario.replace(scenario.load("snowstorm-night"), seed=2, start=START, speed=50000)
+    sc = scenario.replace(scenario.load("snowstorm-night"), seed=2, start=START, speed=50000, devices=3)
     expected = sum(len(m.readings) for m in World(sc, sc.start_unix_s()).messages())
     lines = log.read_text().splitlines()
     assert len(lines) == expected
