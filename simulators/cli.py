@@ -4,6 +4,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "so a new run is never taken for duplicates by a gateway that saw the last one)")
     p.add_argument("--sent-log", help="送信ログ / JSONL file: one line per reading the broker acknowledged")
     p.add_argument("--registry-out", help="write the run's device registry (devices.json shape) here, for the gateway")
+    p.add_argument("--hook", action="append", default=[], metavar="TARGET=COMMAND",
+                   help="障害フック / run COMMAND for outages of TARGET; {action} becomes stop, kill, start, down or up "
+                        "(e.g. influxdb='systemctl {action} influxdb')")
     p.add_argument("--var", default="var/sim", help="folder for an own broker (default ./var/sim)")
     p.add_argument("--no-progress", action="store_true", help="plain output instead of the live display")
     p.set_defaults(func=main)
@@ -58,6 +64,21 @@ def resolve(args: argparse.Namespace) -> tuple[scenario_mod.Scenario, float]:
     return sc, start
 
 
+def command_hook(spec: str) -> tuple[str, Hook]:
+    """(target, hook) from TARGET=COMMAND; the hook runs COMMAND with {action} filled in and fails on a non-zero exit."""
+    target, sep, template = spec.partition("=")
+    if not sep or not target or not template.strip():
+        raise ValueError(f"{spec!r} must look like TARGET=COMMAND, e.g. influxdb='systemctl {{action}} influxdb'")
+
+    def act(action: str) -> None:
+        argv = shlex.split(template.replace("{action}", action))
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{argv[0]} exited {done.returncode}: {(done.stderr or done.stdout).strip()[-200:]}")
+
+    return target, act
+
+
 def _jst(t: float) -> str:
     return dt.datetime.fromtimestamp(t, JST).strftime("%Y-%m-%d %H:%M:%S JST")
 
@@ -77,7 +98,8 @@ def render(sc: scenario_mod.Scenario, p: Progress, start: float) -> Table:
     done_faults = sum(f.outcome == "done" for f in p.faults)
     t.add_row("障害 / faults injected", f"{done_faults + p.model_events} (outages {done_faults}, field faults {p.model_events})")
     for f in p.faults[-4:]:
-        t.add_row("", f"{_jst(f.t_unix_s)}  {f.target} {f.action}: {f.outcome}")
+        hhmm = dt.datetime.fromtimestamp(f.t_unix_s, JST).strftime("%H:%M")
+        t.add_row("", f"{hhmm} {f.target} {f.action} → {f.outcome}")
     return t
 
 
@@ -94,7 +116,11 @@ def main(args: argparse.Namespace) -> int:
     if args.registry_out:
         Path(args.registry_out).write_text(json.dumps({"devices": [d.as_json() for d in world.devices]}, ensure_ascii=False, indent=1))
     own = None
-    hooks: dict[str, Hook] = {}
+    try:
+        hooks: dict[str, Hook] = dict(command_hook(spec) for spec in args.hook)
+    except ValueError as e:
+        print(f"--hook: {e}", file=sys.stderr)
+        return 2
     broker = args.broker
     if broker is None:
         from yukimizu.servers import Mosquitto
@@ -104,7 +130,8 @@ def main(args: argparse.Namespace) -> int:
         hooks["broker"] = server_hook(own)
     console.print(f"broker {broker}   start {_jst(start)}   devices {len(world.devices)}   "
                   f"run about {(world.end_unix_s - start) / sc.speed:,.0f} s")
-    fleet = Fleet(broker, [d.device_id for d in world.devices], sent_log=args.sent_log)
+    fleet = Fleet(broker, [d.device_id for d in world.devices], sent_log=args.sent_log,
+                  client_prefix=f"yukimizu-sim-{os.getpid()}")
     report: RunReport | None = None
     try:
         fleet.wait_connected(10)

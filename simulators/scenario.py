@@ -31,7 +31,7 @@ class WeatherSection:
     """[weather]: which generator, and its knobs."""
 
     model: Literal["summer", "winter", "csv"] = "summer"
-    csv: str = ""
+    csv: str = ""  # hourly CSV (WeatherSeries.from_csv columns); a relative path is relative to the scenario file
     yamase_per_day: float = 0.04
     snowfall_total_cm: float = 20.0
     snow_start_h: float = 1.0
@@ -213,6 +213,10 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(f"{source}: not valid TOML: {e}") from None
+    derived = {f.name for f in dataclasses.fields(Scenario) if not f.init}
+    for key in sorted(derived & set(data)):
+        hint = f" (write [[{key[:-1]}]] tables)" if key.endswith("s") else ""
+        raise ScenarioError(f"{source}: {key}: unknown setting{hint}")
     try:
         sc = _build(Scenario, data, {}, "")
         sc.dead_zones = _items(DeadZone, sc.dead_zone, "dead_zone")

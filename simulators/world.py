@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from yukimizu.contract.topics import topic
 
@@ -128,7 +129,10 @@ class World:
         w = self.sc.weather
         hours = int(self.sc.duration_s // 3600) + 2
         if w.model == "csv":
-            return WeatherSeries.from_csv(w.csv)
+            csv_path = Path(w.csv)
+            if not csv_path.is_absolute() and self.sc.path is not None:
+                csv_path = self.sc.path.parent / csv_path  # relative to the scenario file
+            return WeatherSeries.from_csv(csv_path)
         if w.model == "winter":
             return winter_series(self.start_unix_s, hours, self.seed, snowfall_total_cm=w.snowfall_total_cm,
                                  snow_start_h=w.snow_start_h, snow_hours=w.snow_hours, base_depth_cm=w.base_depth_cm)

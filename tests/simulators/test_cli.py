@@ -40,3 +40,18 @@ def test_a_bad_override_names_the_key(capsys) -> None:
     rc = main(["simulate", "--scenario", "outages", "--speed", "-1", "--broker", "mqtt://127.0.0.1:1", "--no-progress"])
     assert rc == 2
     assert "speed: must be > 0" in capsys.readouterr().err
+
+
+def test_a_hook_command_runs_with_the_action_and_reports_failure(tmp_path: Path, mosquitto: Mosquitto, capsys) -> None:
+    marks = tmp_path / "marks"
+    toml = tmp_path / "drill.toml"
+    toml.write_text(
+        'name = "drill"\ndescription = "d"\nduration_s = 600\nspeed = 3000\nkinds = ["weather"]\n'
+        '[sampling]\nweather_interval_s = 60\n'
+        '[[outage]]\nat_s = 100\ntarget = "gateway-uplink"\naction = "down"\nduration_s = 200\n'
+        '[[outage]]\nat_s = 400\ntarget = "influxdb"\naction = "stop"\n')
+    rc = main(["simulate", "--scenario", str(toml), "--broker", mosquitto.url, "--no-progress", "--seq-base", "0",
+               "--hook", f"gateway-uplink=sh -c 'echo {{action}} >> {marks}'", "--hook", "influxdb=false"])
+    out = capsys.readouterr().out
+    assert marks.read_text().split() == ["down", "up"]
+    assert rc == 1 and "failed 1" in out  # the influxdb hook (`false`) failed, and the run says so

@@ -62,3 +62,22 @@ def test_a_paddy_fault_on_an_orchard_is_refused_naming_the_field(tmp_path: Path)
     p.write_text(BASE + '[[paddy_fault]]\nfield_id = "f-09"\nkind = "leak"\nat_s = 0\nduration_s = 60\n')
     with pytest.raises(scenario.ScenarioError, match=r"paddy_fault\[0\].field_id 'f-09' is not a paddy"):
         World(scenario.load(p), NOW)
+
+
+def test_a_csv_weather_scenario_replays_the_file_next_to_it(tmp_path: Path) -> None:
+    from simulators.models.weather import summer_series
+
+    start = 1_780_239_600.0
+    summer_series(start, 2, 9).to_csv(tmp_path / "june.csv")
+    (tmp_path / "replay.toml").write_text(BASE + 'kinds = ["weather"]\n[weather]\nmodel = "csv"\ncsv = "june.csv"\n')
+    w = World(scenario.load(tmp_path / "replay.toml"), start)
+    temps = [m.readings[0]["air_temp_c"] for m in w.messages()]
+    truth = [h.air_temp_c for h in summer_series(start, 2, 9).hours[:2]]
+    assert len(temps) == 6 and min(truth) - 1 < temps[0] < max(truth) + 1
+
+
+def test_a_derived_key_in_the_file_is_refused_by_name(tmp_path: Path) -> None:
+    p = tmp_path / "t.toml"
+    p.write_text(BASE + "outages = []\n")
+    with pytest.raises(scenario.ScenarioError, match="outages: unknown setting"):
+        scenario.load(p)
