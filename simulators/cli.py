@@ -125,7 +125,8 @@ def main(args: argparse.Namespace) -> int:
     if broker is None:
         from yukimizu.servers import Mosquitto
 
-        own = Mosquitto(Path(args.var).resolve() / "mosquitto").start()
+        own = Mosquitto(Path(args.var).resolve() / "mosquitto")
+        own.start()
         broker = own.url
         hooks["broker"] = server_hook(own)
     console.print(f"broker {broker}   start {_jst(start)}   devices {len(world.devices)}   "

@@ -285,8 +285,8 @@ def run_fil(world: World, *, micropython: str, bundles: dict[str, Path], workdir
             plow_stats[p.board.spec.device_id] = {"error": f"{type(e).__name__}: {e}"}
 
     threads = [threading.Thread(target=drive, args=(p,), daemon=True) for p in plows]
-    for t in threads:
-        t.start()
+    for th in threads:
+        th.start()
     heap = [(world.start_unix_s + i * 7.0, i) for i in range(len(nodes))]  # stagger the first wakes
     heapq.heapify(heap)
     with ThreadPoolExecutor(max_workers=parallel) as pool:

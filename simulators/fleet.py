@@ -60,7 +60,7 @@ class _Conn:
                         protocol=mqtt.MQTTv311)
         c.max_inflight_messages_set(1000)
         c.max_queued_messages_set(0)  # unbounded: the spool of the devices this connection carries
-        c.reconnect_delay_set(0.1, 2)
+        c.reconnect_delay_set(0.1, 2)  # type: ignore[arg-type]  # paho takes float seconds; its hint says int
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_publish = self._on_publish

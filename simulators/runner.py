@@ -48,7 +48,7 @@ class RunReport:
 
 def _schedule(world: World) -> list[tuple[float, str, str]]:
     """Outage actions in time order; an outage starting after the end is left out, a recovery after it runs at the end."""
-    out = []
+    out: list[tuple[float, str, str]] = []
     for o in world.sc.outages:
         t = world.start_unix_s + o.at_s
         if t >= world.end_unix_s:

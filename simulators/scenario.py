@@ -195,7 +195,7 @@ class Scenario:
 
 
 def _items(cls: type, rows: list[Any], key: str) -> list[Any]:
-    out = []
+    out: list[Any] = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise SettingsError(f"{key}[{i}]: expected a [[{key}]] table")

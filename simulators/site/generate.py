@@ -161,7 +161,7 @@ def devices(field_rows: list[dict], vehicle_rows: list[dict]) -> list[dict]:
     return out
 
 
-def build() -> dict[str, object]:
+def build() -> dict[str, dict]:
     """All site files as {file name: JSON document}."""
     f = fields()
     v = vehicles()
