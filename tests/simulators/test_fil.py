@@ -132,3 +132,16 @@ def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, mi
         assert r.values["lat"] == pytest.approx(f.values["lat"], abs=2e-6)
         assert r.values["blade_down"] == f.blade_down
     print(json.dumps(stats))
+
+
+def test_simulate_with_fil_runs_firmware_devices_beside_the_fleet(tmp_path: Path, micropython: str,
+                                                                  mosquitto: Mosquitto, capsys) -> None:
+    firmware_or_skip()
+    from yukimizu.cli import main
+
+    rc = main(["simulate", "--scenario", "paddy-season", "--fil", "1", "--duration-s", "1200", "--speed", "1200",
+               "--broker", mosquitto.url, "--no-progress", "--var", str(tmp_path), "--seq-base", "0"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "firmware in the loop: water-001" in out and "(0 failed), 0 plow loggers" in out
+    assert (tmp_path / "boards" / "water-001" / "config.json").exists()
