@@ -15,7 +15,7 @@ from simulators.models.plow import Fix
 from yukimizu.contract import decode
 from yukimizu.servers import Mosquitto
 
-from .conftest import short_world
+from simhelpers import short_world
 
 REPO = Path(__file__).resolve().parents[2]
 NMEA = REPO / "firmware" / "lib" / "nmea.py"
@@ -52,10 +52,16 @@ def firmware_or_skip() -> None:
         pytest.skip("firmware/lib/hw_sim.py is not in this checkout yet (firmware branch not merged)")
 
 
-def test_soil_and_water_nodes_on_the_real_firmware_report_the_models(tmp_path: Path, micropython: str,
-                                                                      mosquitto: Mosquitto) -> None:
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The firmware bundles, built once for this module with the firmware's own build."""
     firmware_or_skip()
-    bundles = firmware_bundles(tmp_path / "build", apps=("soil",))
+    apps = ("soil", "plow") if NMEA.exists() else ("soil",)
+    return firmware_bundles(tmp_path_factory.mktemp("fw-build"), apps=apps)
+
+
+def test_soil_and_water_nodes_on_the_real_firmware_report_the_models(tmp_path: Path, micropython: str,
+                                                                      mosquitto: Mosquitto, bundles: dict) -> None:
     got: dict[str, list] = defaultdict(list)
     lock = threading.Lock()
 
@@ -92,11 +98,10 @@ def test_soil_and_water_nodes_on_the_real_firmware_report_the_models(tmp_path: P
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), dev
 
 
-def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, micropython: str, mosquitto: Mosquitto) -> None:
-    firmware_or_skip()
-    if not NMEA.exists():
+def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, micropython: str, mosquitto: Mosquitto,
+                                                              bundles: dict) -> None:
+    if "plow" not in bundles:
         pytest.skip("firmware/lib/nmea.py (the NMEA parser) is not in this checkout yet")
-    bundles = firmware_bundles(tmp_path / "build", apps=("plow",))
     got = []
     sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fil-plow-sub")
     sub.on_message = lambda _c, _u, m: got.extend(decode(m.topic, m.payload, now_unix_s=time.time() + 60).readings) \
@@ -108,11 +113,11 @@ def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, mi
     world = short_world("snowstorm-night", duration_s=36000, speed=10, devices=3)
     plow = next(d for d in world.devices if d.kind == "plow")
     track = world.plow_track(plow)
-    # Start the clock 5 simulated seconds before departure and stop 25 s into the drive.
+    # Start the clock 5 simulated seconds before departure and stop 15 s into the drive.
     from simulators.world import World
 
     w = World(world.sc, track[0].t_unix_s - 5, devices=[plow])
-    w.__dict__["end_unix_s"] = track[0].t_unix_s + 25
+    w.__dict__["end_unix_s"] = track[0].t_unix_s + 15
     w.__dict__["dispatch_unix_s"] = world.dispatch_unix_s
     w.__dict__["_tracks"] = {plow.device_id: track}
     report = run_fil(w, micropython=micropython, bundles=bundles, workdir=tmp_path / "boards",
@@ -136,7 +141,7 @@ def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, mi
 
 def test_simulate_with_fil_runs_firmware_devices_beside_the_fleet(tmp_path: Path, micropython: str,
                                                                   mosquitto: Mosquitto, capsys) -> None:
-    firmware_or_skip()
+    firmware_or_skip()  # builds its own bundles under --var, as a user's run does
     from yukimizu.cli import main
 
     rc = main(["simulate", "--scenario", "paddy-season", "--fil", "1", "--duration-s", "1200", "--speed", "1200",

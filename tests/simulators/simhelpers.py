@@ -1,9 +1,7 @@
-"""Helpers for the simulator tests: short versions of the shipped scenarios."""
+"""Helpers for the simulator tests: short versions of the shipped scenarios (a uniquely named module: test folders have no __init__.py)."""
 from __future__ import annotations
 
 from functools import lru_cache
-
-import pytest
 
 from simulators import scenario
 from simulators.clock import anchored_start_unix_s
@@ -24,9 +22,3 @@ def short_world(name: str, *, duration_s: float, seed: int = 1, devices: int = 0
             hour = sc.start_local_hour if sc.start_local_hour is not None else 6.0
             start = anchored_start_unix_s(hour, duration_s, sc.speed, now_unix_s=NOW)
     return World(sc, start, seq_base=seq_base)
-
-
-@pytest.fixture
-def make_world():
-    """Factory for short worlds."""
-    return short_world

@@ -9,7 +9,7 @@ from simulators.world import World
 from yukimizu.contract import decode
 from yukimizu.contract.topics import ID_RE
 
-from .conftest import short_world
+from simhelpers import short_world
 
 CASES = [("paddy-season", 3 * 86400, 0), ("snowstorm-night", 36000, 3), ("outages", 3600, 0)]
 IDS = ["three days of the paddy season", "the snowstorm night (weather station and two plows)", "an hour of the outages drill"]

@@ -18,7 +18,7 @@ from simulators.world import World
 from yukimizu.contract import decode
 from yukimizu.servers import Mosquitto
 
-from .conftest import NOW
+from simhelpers import NOW
 
 FIELDS_SCENARIO = """
 name = "fleet-test"
@@ -86,13 +86,13 @@ def sent_log(path: Path) -> list[dict]:
 def test_every_reading_in_the_sent_log_is_received_exactly_once(tmp_path: Path, make_mosquitto) -> None:
     broker = make_mosquitto()
     sub = Subscriber(broker)
-    world = make_world(tmp_path, devices=300, per_message=2)
-    expected = sum(len(m.readings) for m in make_world(tmp_path, devices=300, per_message=2).messages())
+    world = make_world(tmp_path, devices=150, per_message=2)
+    expected = sum(len(m.readings) for m in make_world(tmp_path, devices=150, per_message=2).messages())
     fleet = Fleet(broker.url, [d.device_id for d in world.devices], sent_log=tmp_path / "sent.jsonl",
-                  devices_per_connection=100)
+                  devices_per_connection=50)
     try:
         assert fleet.wait_connected(5)
-        assert len(fleet.conns) == 3  # 300 devices share three connections
+        assert len(fleet.conns) == 3  # 150 devices share three connections
         report = run(world, fleet, speed=world.sc.speed)
     finally:
         fleet.close()
@@ -110,7 +110,7 @@ def test_readings_held_while_the_devices_uplink_is_down_arrive_later_with_their_
     broker = make_mosquitto()
     sub = Subscriber(broker)
     outage = '[[outage]]\nat_s = 300\ntarget = "devices-uplink"\naction = "down"\nduration_s = 400\n'
-    world = make_world(tmp_path, duration_s=1200, speed=600, outages=outage)
+    world = make_world(tmp_path, duration_s=1200, speed=1200, outages=outage)
     fleet = Fleet(broker.url, [d.device_id for d in world.devices], sent_log=tmp_path / "sent.jsonl")
     held: list[int] = []
     try:
@@ -132,8 +132,8 @@ def test_readings_held_while_the_devices_uplink_is_down_arrive_later_with_their_
 def test_a_broker_killed_mid_run_loses_no_reading_on_the_devices_side(tmp_path: Path, make_mosquitto) -> None:
     broker = make_mosquitto()
     outage = '[[outage]]\nat_s = 600\ntarget = "broker"\naction = "kill"\nduration_s = 600\n'
-    world = make_world(tmp_path, duration_s=1800, speed=600, outages=outage)
-    expected = Counter((m.device.device_id, r["seq"]) for m in make_world(tmp_path, duration_s=1800, speed=600).messages()
+    world = make_world(tmp_path, duration_s=1800, speed=1200, outages=outage)
+    expected = Counter((m.device.device_id, r["seq"]) for m in make_world(tmp_path, duration_s=1800, speed=1200).messages()
                        for r in m.readings)
     fleet = Fleet(broker.url, [d.device_id for d in world.devices], sent_log=tmp_path / "sent.jsonl")
     seen_down: list[Progress] = []

@@ -8,7 +8,7 @@ import pytest
 from simulators import scenario
 from simulators.world import World
 
-from .conftest import NOW
+from simhelpers import NOW
 
 
 @pytest.mark.parametrize("name", ["paddy-season", "snowstorm-night", "outages"])
