@@ -12,7 +12,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from yukimizu.contract.topics import topic
@@ -27,6 +27,7 @@ from .models.weather import JST_OFFSET_S, LAT_DEG, WeatherSeries, summer_series,
 from .scenario import Scenario, ScenarioError
 from .site import DeviceSpec, FieldSpec, load_devices, load_fields
 
+_topic = lru_cache(maxsize=100_000)(topic)
 MAX_READINGS_PER_MESSAGE = 500  # the contract allows 1000; a spooled plow sends its backlog in chunks
 
 
@@ -40,8 +41,8 @@ class Message:
 
     @property
     def topic(self) -> str:
-        """Telemetry topic per the contract."""
-        return topic(self.device.site, self.device.kind, self.device.device_id)
+        """Telemetry topic per the contract (built and checked once per device)."""
+        return _topic(self.device.site, self.device.kind, self.device.device_id)
 
     def payload(self) -> bytes:
         """The payload the firmware would send: {"v":1,"readings":[{seq, t, fields...}]}."""
