@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="実機ファームウェア / run N soil/water/plow devices on the real firmware (MicroPython unix port); "
                         "the rest stay in fleet mode")
     p.add_argument("--var", default="var/sim", help="folder for an own broker (default ./var/sim)")
+    p.add_argument("--connect-timeout-s", type=float, default=10.0, help="how long to wait for the broker at the start")
     p.add_argument("--no-progress", action="store_true", help="plain output instead of the live display")
     p.set_defaults(func=main)
 
@@ -151,7 +152,11 @@ def main(args: argparse.Namespace) -> int:
                   client_prefix=f"yukimizu-sim-{os.getpid()}")
     report: RunReport | None = None
     try:
-        fleet.wait_connected(10)
+        if not fleet.wait_connected(args.connect_timeout_s):
+            print(f"cannot reach the broker at {broker} within {args.connect_timeout_s:g} s / ブローカに接続できません",
+                  file=sys.stderr)
+            stop.set()
+            return 2
         if args.no_progress:
             report = run(world, fleet, speed=sc.speed, hooks=hooks)
         else:

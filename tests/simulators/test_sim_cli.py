@@ -55,3 +55,14 @@ def test_a_hook_command_runs_with_the_action_and_reports_failure(tmp_path: Path,
     out = capsys.readouterr().out
     assert marks.read_text().split() == ["down", "up"]
     assert rc == 1 and "failed 1" in out  # the influxdb hook (`false`) failed, and the run says so
+
+
+def test_an_unreachable_broker_is_named_and_nothing_is_logged_as_sent(tmp_path: Path, capsys) -> None:
+    from yukimizu.servers import free_port
+
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    rc = main(["simulate", "--scenario", "outages", "--broker", url, "--no-progress", "--connect-timeout-s", "0.5",
+               "--sent-log", str(tmp_path / "sent.jsonl")])
+    assert rc == 2
+    assert f"cannot reach the broker at {url}" in capsys.readouterr().err
+    assert (tmp_path / "sent.jsonl").read_text() == ""
