@@ -101,8 +101,8 @@ def run(world: World, fleet: Fleet, *, speed: float, hooks: dict[str, Hook] | No
                 fleet.publish(nxt)
                 nxt = next(msgs, None)
                 busy = True
-                if time.monotonic() - last_progress > progress_every_s:
-                    break
+                if on_progress and time.monotonic() - last_progress > progress_every_s:
+                    break  # keep the display moving while catching up
             if on_progress and time.monotonic() - last_progress > progress_every_s:
                 last_progress = time.monotonic()
                 on_progress(progress(now))
