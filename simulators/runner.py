@@ -122,3 +122,67 @@ def run(world: World, fleet: Fleet, *, speed: float, hooks: dict[str, Hook] | No
     st = fleet.refresh()
     return RunReport(st.messages_published, st.messages_acked, st.readings_acked, fleet.in_flight(),
                      list(worker.records), world.start_unix_s, end, time.monotonic() - wall0)
+
+
+class ScenarioHandle:
+    """A scenario running in a background thread (for `make demo`): watch `progress`, `stop()`, `join()`."""
+
+    def __init__(self, world: World, fleet: Fleet, speed: float, hooks: dict[str, Hook] | None):
+        self.world = world
+        self.fleet = fleet
+        self.progress: Progress | None = None
+        self.report: RunReport | None = None
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(speed, hooks), name=f"sim-{world.sc.name}", daemon=True)
+
+    def _run(self, speed: float, hooks: dict[str, Hook] | None) -> None:
+        try:
+            self.fleet.wait_connected(10)
+            self.report = run(self.world, self.fleet, speed=speed, hooks=hooks, stop=self._stop,
+                              on_progress=lambda p: setattr(self, "progress", p))
+        except BaseException as e:  # noqa: BLE001 - kept for the caller, who decides what to say
+            self.error = e
+        finally:
+            self.fleet.close()
+
+    def start(self) -> "ScenarioHandle":
+        """Start the thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the run to end now (what was already published is still drained and logged)."""
+        self._stop.set()
+
+    def join(self, timeout_s: float | None = None) -> RunReport | None:
+        """Wait for the end; the report, or None while still running."""
+        self._thread.join(timeout_s)
+        return self.report
+
+    @property
+    def running(self) -> bool:
+        """True until the run has ended."""
+        return self._thread.is_alive()
+
+
+def start_scenario(name: str, broker_url: str, *, speed: float | None = None, devices: int | None = None,
+                   seed: int | None = None, duration_s: float | None = None, sent_log: str | None = None,
+                   hooks: dict[str, Hook] | None = None, seq_base: int | None = None) -> ScenarioHandle:
+    """Load a scenario by name or path and run it against a broker in a background thread."""
+    from . import scenario as scenario_mod
+    from .clock import anchored_start_unix_s, default_start_unix_s
+
+    sc = scenario_mod.load(name)
+    changes = {k: v for k, v in (("speed", speed), ("devices", devices), ("seed", seed), ("duration_s", duration_s))
+               if v is not None}
+    if changes:
+        sc = scenario_mod.replace(sc, **changes)
+    start = sc.start_unix_s()
+    if start is None:
+        start = (anchored_start_unix_s(sc.start_local_hour, sc.duration_s, sc.speed) if sc.start_local_hour is not None
+                 else default_start_unix_s(sc.duration_s, sc.speed))
+    world = World(sc, start, seq_base=int(time.time()) * 1_000_000 if seq_base is None else seq_base)
+    fleet = Fleet(broker_url, [d.device_id for d in world.devices], sent_log=sent_log,
+                  client_prefix=f"yukimizu-sim-{sc.name}-{int(time.time())}")
+    return ScenarioHandle(world, fleet, sc.speed, hooks).start()

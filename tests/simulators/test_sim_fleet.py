@@ -148,3 +148,18 @@ def test_a_broker_killed_mid_run_loses_no_reading_on_the_devices_side(tmp_path: 
     log = sent_log(tmp_path / "sent.jsonl")
     assert report.unacked == 0
     assert Counter((r["device_id"], r["seq"]) for r in log) == expected  # every reading acknowledged once, none lost
+
+
+def test_a_background_scenario_can_be_watched_and_stopped(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    from simulators.runner import start_scenario
+
+    h = start_scenario("outages", mosquitto.url, speed=600, sent_log=str(tmp_path / "sent.jsonl"))
+    deadline = time.monotonic() + 10
+    while (h.progress is None or h.progress.readings_acked < 50) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert h.running and h.progress is not None and h.progress.devices_online > 0
+    h.stop()
+    report = h.join(15)
+    assert not h.running and h.error is None and report is not None
+    assert 50 <= report.readings_acked < 2040  # stopped early: not the whole two hours
+    assert len(sent_log(tmp_path / "sent.jsonl")) == report.readings_acked
