@@ -138,7 +138,8 @@ class ScenarioHandle:
 
     def _run(self, speed: float, hooks: dict[str, Hook] | None) -> None:
         try:
-            self.fleet.wait_connected(10)
+            if not self.fleet.wait_connected(10):
+                raise ConnectionError("cannot reach the broker within 10 s")
             self.report = run(self.world, self.fleet, speed=speed, hooks=hooks, stop=self._stop,
                               on_progress=lambda p: setattr(self, "progress", p))
         except BaseException as e:  # noqa: BLE001 - kept for the caller, who decides what to say
