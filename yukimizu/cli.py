@@ -9,7 +9,9 @@ import sys
 # `register(subparsers)` that adds its subcommand(s) with `set_defaults(func=...)`.
 COMMANDS: list[str] = [
     "yukimizu.contract.cli",
+    "yukimizu.broker.cli",
     "yukimizu.demo",
+    "dashboards.cli",
     "simulators.cli",
 ]
 

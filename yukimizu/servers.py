@@ -5,6 +5,7 @@ system's services: every instance has its own config, data folder and port, boun
 """
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -173,6 +174,8 @@ class Mosquitto(ManagedServer):
         conf = self.root / "mosquitto.conf"
         conf.write_text(
             f"listener {self.port} {HOST}\n"
+            # Started as root, mosquitto would drop to user `mosquitto`, who cannot write our temp folders.
+            f"user {getpass.getuser()}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {data}/\n"

@@ -1,0 +1,1 @@
+"""The site's Mosquitto: per-device identities, ACLs, TLS certificates, revocation."""

@@ -1,0 +1,1 @@
+"""Flashing and provisioning boards: bundles and per-device config over the raw REPL."""
