@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from simulators.models.et0 import hargreaves_et0_mm_day
@@ -105,3 +107,19 @@ def test_drained_paddy_reads_a_falling_water_table_below_the_surface() -> None:
         p.step(START + k * 3600, 1.0, et0_mm=0.2, rain_mm=0.0)
     assert p.level_mm < -20  # ET keeps drawing water out of the soil: Sy 0.15 turns 1 mm into about 6.7 mm of fall
     assert math.isclose(p.balance_error_mm(), 0.0, abs_tol=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(start_mm=st.floats(-40, 250), crest_mm=st.floats(0, 200), steps=st.lists(
+    st.tuples(st.booleans(), st.floats(0, 60), st.floats(0, 1.5), st.floats(0, 40)), min_size=1, max_size=60))
+def test_any_sequence_of_gate_rain_et_and_leaks_closes_the_books(start_mm: float, crest_mm: float,
+                                                                 steps: list[tuple[bool, float, float, float]]) -> None:
+    p = Paddy(storage_mm=start_mm, weir_crest_mm=crest_mm)
+    for k, (gate, rain_mm, et0_mm, leak_mm_h) in enumerate(steps):
+        t = START + k * 3600
+        p.gate_open = gate
+        p.faults = [PaddyFault(PaddyFaultKind.LEAK, t, t + 3600, leak_mm_h=leak_mm_h)]
+        p.step(t, 1.0, et0_mm, rain_mm)
+        assert p.level_mm >= p.min_level_mm - 1e-9
+    assert abs(p.balance_error_mm()) <= 1e-6
+    assert all(v >= 0 for v in vars(p.ledger).values())
