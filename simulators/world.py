@@ -20,7 +20,7 @@ from yukimizu.contract.topics import topic
 from .geo import GOSHOGAWARA
 from .models.et0 import hargreaves_et0_mm_day
 from .models.paddy import RICE_KC, Farmer, LevelSensor, Paddy, PaddyFault, PaddyFaultKind, water_temp_c
-from .models.plow import DeadZone, Fix, track
+from .models.plow import DeadZone, Fix, Leg, iter_track, legs_for
 from .models.roads import RoadNetwork
 from .models.soil import SoilProbe, UplandSoil
 from .models.weather import JST_OFFSET_S, LAT_DEG, WeatherSeries, summer_series, winter_series
@@ -119,7 +119,7 @@ class World:
         end = self.start_unix_s + self.sc.duration_s
         plows = [d for d in self.devices if d.kind == "plow"]
         if plows and self.sc.snow.stop_when_done and self.dispatch_unix_s is not None:
-            last = max((self.plow_track(d)[-1].t_unix_s for d in plows), default=end)
+            last = max((self.plow_end_unix_s(d) for d in plows), default=end)
             end = min(end, last + 600)
         return end
 
@@ -225,19 +225,40 @@ class World:
             t += 600
         return None
 
+    def _plow_setup(self, d: DeviceSpec) -> tuple[float, list[Leg], tuple[DeadZone, ...]]:
+        """(departure, legs, dead zones) of one plow; legs are cached (cheap), fixes are not."""
+        cache = self.__dict__.setdefault("_legs", {})
+        if d.device_id not in cache:
+            assert self.dispatch_unix_s is not None
+            plows = [x.device_id for x in self.devices if x.kind == "plow"]
+            depart = self.dispatch_unix_s + plows.index(d.device_id) % 10 * self.sc.snow.stagger_s
+            depot = GOSHOGAWARA.to_xy(self.sc.snow.depot_lon, self.sc.snow.depot_lat)
+            legs = legs_for(self.network, d.route or "", depot, self.seed, d.device_id)
+            cache[d.device_id] = (depart, legs)
+        zones = tuple(DeadZone(*GOSHOGAWARA.to_xy(z.lon, z.lat), z.radius_m) for z in self.sc.dead_zones)
+        return cache[d.device_id][0], cache[d.device_id][1], zones
+
+    def plow_end_unix_s(self, d: DeviceSpec) -> float:
+        """When a plow is back at the depot (no fixes computed)."""
+        depart, legs, _ = self._plow_setup(d)
+        return depart + sum(leg.duration_s for leg in legs)
+
+    def plow_fixes(self, d: DeviceSpec) -> Iterator[Fix]:
+        """One plow's logger readings, computed as they are asked for (thousands of plows start at once)."""
+        if self.dispatch_unix_s is None:
+            return iter(())
+        cached = self.__dict__.get("_tracks", {}).get(d.device_id)
+        if cached is not None:
+            return iter(cached)
+        depart, legs, zones = self._plow_setup(d)
+        return iter_track(self.network, legs, depart, self.seed, d.device_id,
+                          fix_interval_s=self.sc.sampling.plow_fix_interval_s, dead_zones=zones)
+
     def plow_track(self, d: DeviceSpec) -> list[Fix]:
-        """Every reading of one plow's logger (cached)."""
+        """Every reading of one plow's logger, as a list (cached; for tests and firmware in the loop)."""
         cache = self.__dict__.setdefault("_tracks", {})
         if d.device_id not in cache:
-            if self.dispatch_unix_s is None:
-                cache[d.device_id] = []
-            else:
-                plows = [x.device_id for x in self.devices if x.kind == "plow"]
-                depart = self.dispatch_unix_s + plows.index(d.device_id) % 10 * self.sc.snow.stagger_s
-                depot = GOSHOGAWARA.to_xy(self.sc.snow.depot_lon, self.sc.snow.depot_lat)
-                zones = tuple(DeadZone(*GOSHOGAWARA.to_xy(z.lon, z.lat), z.radius_m) for z in self.sc.dead_zones)
-                cache[d.device_id] = track(self.network, d.route or "", depot, depart, self.seed, d.device_id,
-                                           fix_interval_s=self.sc.sampling.plow_fix_interval_s, dead_zones=zones)
+            cache[d.device_id] = list(self.plow_fixes(d))
         return cache[d.device_id]
 
     # --- devices ---------------------------------------------------------------------------------
@@ -292,21 +313,26 @@ class World:
             t += interval
 
     def _plow_device(self, d: DeviceSpec) -> Iterator[Message]:
-        fixes = [f for f in self.plow_track(d) if f.t_unix_s < self.end_unix_s]
         every = self.sc.sampling.plow_publish_every_s
         seq = self.seq_base
         held: list[dict] = []
-        next_publish = fixes[0].t_unix_s + every if fixes else 0.0
-        for i, f in enumerate(fixes):
+        next_publish: float | None = None
+        fixes = self.plow_fixes(d)
+        f = next(fixes, None)
+        while f is not None and f.t_unix_s < self.end_unix_s:
+            if next_publish is None:
+                next_publish = f.t_unix_s + every
             seq += 1
             held.append({"seq": seq, "t": round(f.t_unix_s, 3), **f.values})
-            last = i == len(fixes) - 1
-            if f.t_unix_s >= next_publish or last:
-                next_publish = f.t_unix_s + every
-                if f.in_dead_zone and not last:
+            nxt = next(fixes, None)
+            last = nxt is None or nxt.t_unix_s >= self.end_unix_s
+            cur, f = f, nxt
+            if cur.t_unix_s >= next_publish or last:
+                next_publish = cur.t_unix_s + every
+                if cur.in_dead_zone and not last:
                     continue  # no cellular here: keep the readings and try at the next publish time
                 for k in range(0, len(held), MAX_READINGS_PER_MESSAGE):
-                    yield Message(f.t_unix_s + 0.5, d, tuple(held[k:k + MAX_READINGS_PER_MESSAGE]))
+                    yield Message(cur.t_unix_s + 0.5, d, tuple(held[k:k + MAX_READINGS_PER_MESSAGE]))
                 held = []
 
     def device_messages(self, d: DeviceSpec) -> Iterator[Message]:

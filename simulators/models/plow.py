@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .roads import Edge, RoadNetwork
@@ -190,13 +191,21 @@ class GpsReceiver:
         return (true_xy[0] + self.err[0], true_xy[1] + self.err[1]), self.rng.uniform(0.7, 1.3), self.rng.randint(8, 12)
 
 
-def track(network: RoadNetwork, route: str, depot_xy: tuple[float, float], depart_unix_s: float, seed: int,
-          device_id: str, *, fix_interval_s: float = 1.0, dead_zones: tuple[DeadZone, ...] = ()) -> list[Fix]:
-    """Every reading a plow's GPS logger takes from leaving the depot to returning (same seed, same track)."""
+def legs_for(network: RoadNetwork, route: str, depot_xy: tuple[float, float], seed: int, device_id: str) -> list[Leg]:
+    """The timed legs one plow drives (cheap once the route is planned; same seed, same legs)."""
     rng = random.Random(f"plow:{seed}:{device_id}")
-    legs = drive(plan_route(network, route, network.nearest_node(depot_xy)), rng)
+    depot = network.nearest_node(depot_xy)
+    # The plan depends only on the network, route and depot: plan once, drive many (a fleet of clones).
+    plans = network.__dict__.setdefault("_plans", {})
+    if (route, depot) not in plans:
+        plans[(route, depot)] = plan_route(network, route, depot)
+    return drive(plans[(route, depot)], rng)
+
+
+def iter_track(network: RoadNetwork, legs: list[Leg], depart_unix_s: float, seed: int, device_id: str, *,
+               fix_interval_s: float = 1.0, dead_zones: tuple[DeadZone, ...] = ()) -> Iterator[Fix]:
+    """The logger's readings along the legs, one every fix_interval_s, computed as they are asked for."""
     gps = GpsReceiver(random.Random(f"gps:{seed}:{device_id}"))
-    fixes: list[Fix] = []
     leg_i, leg_t0 = 0, 0.0
     t = 0.0
     total_s = sum(leg.duration_s for leg in legs)
@@ -219,6 +228,13 @@ def track(network: RoadNetwork, route: str, depot_xy: tuple[float, float], depar
                 "heading_deg": round((leg.heading_deg + gps.rng.gauss(0, 2.0)) % 360, 1) % 360.0,
                 "hdop": round(hdop, 2),
             })
-        fixes.append(Fix(depart_unix_s + t, xy, values, any(z.contains(xy) for z in dead_zones)))
+        yield Fix(depart_unix_s + t, xy, values, any(z.contains(xy) for z in dead_zones))
         t += fix_interval_s
-    return fixes
+
+
+def track(network: RoadNetwork, route: str, depot_xy: tuple[float, float], depart_unix_s: float, seed: int,
+          device_id: str, *, fix_interval_s: float = 1.0, dead_zones: tuple[DeadZone, ...] = ()) -> list[Fix]:
+    """Every reading a plow's GPS logger takes from leaving the depot to returning (same seed, same track)."""
+    legs = legs_for(network, route, depot_xy, seed, device_id)
+    return list(iter_track(network, legs, depart_unix_s, seed, device_id, fix_interval_s=fix_interval_s,
+                           dead_zones=dead_zones))
