@@ -120,7 +120,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"scenario error / シナリオの誤り: {e}", file=sys.stderr)
         return 2
     if args.registry_out:
-        Path(args.registry_out).write_text(json.dumps({"devices": [d.as_json() for d in world.devices]}, ensure_ascii=False, indent=1))
+        Path(args.registry_out).write_text(json.dumps(world.registry(), ensure_ascii=False, indent=1))
     own = None
     try:
         hooks: dict[str, Hook] = dict(command_hook(spec) for spec in args.hook)

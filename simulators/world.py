@@ -348,6 +348,10 @@ class World:
         streams = [self.device_messages(d) for d in self.devices]
         return heapq.merge(*streams, key=lambda m: (m.publish_t_unix_s, m.device.device_id))
 
+    def registry(self) -> dict:
+        """This run's device registry in the shape the gateway and the backend read ({"devices": [...]})."""
+        return {"devices": [d.as_json() for d in self.devices]}
+
     def fault_events(self) -> list[tuple[float, str]]:
         """Scheduled faults in the world's models (paddy leaks, forgotten gates) as (t_unix_s, label)."""
         return sorted((self.start_unix_s + f.at_s, f"{f.kind} @ {f.field_id} ({f.duration_s / 3600:g} h)")
