@@ -44,7 +44,7 @@ class FieldSpec:
     area_m2: float
     root_depth_m: float
     transplant_date: str | None
-    growth_stage: str
+    growth_stage: str | None
     geometry: dict
 
 

@@ -104,7 +104,8 @@ def fields() -> list[dict]:
             out.append({
                 "id": f"f-{n:02d}", "site": SITE, "name": f"田んぼ {n} (synthetic paddy {n})", "crop": "paddy",
                 "soil_texture": "clay" if n % 2 else "silty_clay", "area_m2": w * h, "root_depth_m": 0.3,
-                "transplant_date": f"2026-05-{18 + row:02d}", "growth_stage": "initial",
+                # growth_stage null: the backend derives the rice stage from the transplanting date.
+                "transplant_date": f"2026-05-{18 + row:02d}", "bloom_date": None, "growth_stage": None,
                 "geometry": _rect(-2600 + col * 110, -150 + row * 40, w, h)})
     uplands = [("apple", "りんご園", "loam", 1.2, None, 80.0, 60.0), ("apple", "りんご園", "silt_loam", 1.2, None, 80.0, 60.0),
                ("apple", "りんご園", "loam", 1.0, None, 80.0, 60.0), ("vegetable", "野菜畑", "sandy_loam", 0.4, "2026-05-10", 50.0, 40.0),
@@ -114,6 +115,8 @@ def fields() -> list[dict]:
         out.append({
             "id": f"f-{n:02d}", "site": SITE, "name": f"{label} {k + 1} (synthetic {crop} {k + 1})", "crop": crop,
             "soil_texture": texture, "area_m2": w * h, "root_depth_m": root_m, "transplant_date": sown,
+            # Apples bloom in early May around Aomori (approximate): the season's start for an orchard.
+            "bloom_date": "2026-05-05" if crop == "apple" else None,
             "growth_stage": "mid" if crop == "apple" else "development",
             "geometry": _rect(2000 + (k % 3) * 100, -100 + (k // 3) * 80, w, h)})
     return out
