@@ -116,6 +116,9 @@ class Fleet:
         self._last_flush = time.monotonic()
         self._uplink_up = True
         self._held: list[Message] = []
+        # Publishing and cutting/restoring the uplink happen in different threads (the fault worker):
+        # one lock keeps held messages in order and none stranded in a list nobody will empty.
+        self._uplink_lock = threading.Lock()
         self.last_acked_t: dict[str, float] = {}
         self.conns = [_Conn(self, i, host, port, f"{client_prefix}-{i}") for i in range(n)]
 
@@ -142,21 +145,26 @@ class Fleet:
 
     def publish(self, msg: Message) -> None:
         """Send one device's message (or hold it while the devices' uplink is down)."""
-        if not self._uplink_up:
-            self._held.append(msg)
-            self.stats.held_messages = len(self._held)
-            return
+        with self._uplink_lock:
+            if not self._uplink_up:
+                self._held.append(msg)
+                self.stats.held_messages = len(self._held)
+                return
+            self._send(msg)
+
+    def _send(self, msg: Message) -> None:
         self.conns[self._conn_of.get(msg.device.device_id, 0)].publish(msg)
         self.stats.messages_published += 1
 
     def set_uplink(self, up: bool) -> None:
         """Cut or restore the devices' uplink; restoring sends what was held, oldest first, original times kept."""
-        self._uplink_up = up
-        if up:
-            held, self._held = self._held, []
-            for m in held:
-                self.publish(m)
-            self.stats.held_messages = 0
+        with self._uplink_lock:
+            self._uplink_up = up
+            if up:
+                held, self._held = self._held, []
+                for m in held:
+                    self._send(m)
+                self.stats.held_messages = 0
 
     @property
     def uplink_up(self) -> bool:
