@@ -190,7 +190,7 @@ class World:
                 primary.append(paddy.level_mm)
                 temps.append(water_temp_c(w.air_temp_c, (day.tmax_c + day.tmin_c) / 2, w.solar_w_m2, paddy.level_mm))
         else:
-            soil = UplandSoil(f.soil_texture, f.root_depth_m, f.crop, f.growth_stage)
+            soil = UplandSoil(f.soil_texture, f.root_depth_m, f.crop, f.growth_stage or "mid")
             irrigated = f.crop in self.sc.upland.irrigated_crops
             for k in range(n):
                 t = self.start_unix_s + k * step_s
