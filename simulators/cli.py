@@ -129,10 +129,14 @@ def main(args: argparse.Namespace) -> int:
         return 2
     broker = args.broker
     if broker is None:
-        from yukimizu.servers import Mosquitto
+        from yukimizu.servers import Mosquitto, ServerError
 
         own = Mosquitto(Path(args.var).resolve() / "mosquitto")
-        own.start()
+        try:
+            own.start()
+        except ServerError as e:
+            print(f"cannot start an own Mosquitto / ブローカを起動できません: {e}", file=sys.stderr)
+            return 2
         broker = own.url
         hooks["broker"] = server_hook(own)
     console.print(f"broker {broker}   start {_jst(start)}   devices {len(world.devices)}   "
@@ -176,9 +180,9 @@ def main(args: argparse.Namespace) -> int:
     failed = [f for f in report.faults if f.outcome.startswith("failed")]
     skipped = [f for f in report.faults if f.outcome.startswith("skipped")]
     print(f"sent {report.readings_acked:,} readings in {report.messages_acked:,} messages; "
-                  f"unacknowledged {report.unacked}; faults done {sum(f.outcome == 'done' for f in report.faults)}, "
-                  f"skipped {len(skipped)} (no hook: {', '.join(sorted({f.target for f in skipped})) or '-'}), "
-                  f"failed {len(failed)}; wall {report.wall_s:.1f} s")
+          f"unacknowledged {report.unacked}; faults done {sum(f.outcome == 'done' for f in report.faults)}, "
+          f"skipped {len(skipped)} (no hook: {', '.join(sorted({f.target for f in skipped})) or '-'}), "
+          f"failed {len(failed)}; wall {report.wall_s:.1f} s")
     fil_ok = True
     if fil_thread is not None:
         fil_report = fil_result.get("report")
