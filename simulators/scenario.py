@@ -92,6 +92,7 @@ class SnowSection:
 
     dispatch_threshold_cm: float = 10.0
     earliest_dispatch_local_hour: float = 2.0
+    fallen_before_start_cm: float = 0.0  # new snow since the evening before the run starts (counts for dispatch)
     depot_lon: float = 140.4430
     depot_lat: float = 40.8080
     stagger_s: float = 60.0

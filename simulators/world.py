@@ -218,11 +218,12 @@ class World:
         t = self.start_unix_s
         while t < self.start_unix_s + self.sc.duration_s:
             hour_local = ((t + JST_OFFSET_S) % 86400) / 3600
-            fallen = sum(h.snowfall_cm for h in self.weather.hours[self.weather.index(self.start_unix_s):self.weather.index(t) + 1])
+            fallen = sn.fallen_before_start_cm + sum(
+                h.snowfall_cm for h in self.weather.hours[self.weather.index(self.start_unix_s):self.weather.index(t) + 1])
             early = hour_local < sn.earliest_dispatch_local_hour or hour_local >= 12  # the night's work is in the morning
             if fallen >= sn.dispatch_threshold_cm and not early:
                 return t
-            t += 600
+            t += 60  # dispatch on the minute
         return None
 
     def _plow_setup(self, d: DeviceSpec) -> tuple[float, list[Leg], tuple[DeadZone, ...]]:

@@ -9,7 +9,7 @@ from simulators.world import World
 from yukimizu.cli import main
 from yukimizu.servers import Mosquitto
 
-START = "2026-11-25T22:00:00+09:00"
+START = "2026-11-26T01:45:00+09:00"
 
 
 def test_simulate_a_snowstorm_night_logs_every_reading_the_world_made(tmp_path: Path, mosquitto: Mosquitto, capsys) -> None:

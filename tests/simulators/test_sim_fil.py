@@ -110,7 +110,7 @@ def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, mi
     sub.subscribe("yukimizu/v1/#", qos=1)
     sub.loop_start()
     time.sleep(0.2)
-    world = short_world("snowstorm-night", duration_s=36000, speed=10, devices=3)
+    world = short_world("snowstorm-night", duration_s=22500, speed=10, devices=3)
     plow = next(d for d in world.devices if d.kind == "plow")
     track = world.plow_track(plow)
     # Start the clock 5 simulated seconds before departure and stop 15 s into the drive.
