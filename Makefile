@@ -8,8 +8,8 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages of the real servers the tests and the demo start (own instances, never the system's services).
-DEB_PKGS := mosquitto mosquitto-clients influxdb victoria-metrics
-DEB_BINS := /usr/sbin/mosquitto /usr/bin/influxd /usr/bin/victoria-metrics
+DEB_PKGS := mosquitto mosquitto-clients influxdb victoria-metrics chromium
+DEB_BINS := /usr/sbin/mosquitto /usr/bin/influxd /usr/bin/victoria-metrics /usr/bin/chromium
 
 .PHONY: setup system venv test demo bench lock clean fuzz
 

@@ -12,6 +12,9 @@ COMMANDS: list[str] = [
     "yukimizu.broker.cli",
     "yukimizu.demo",
     "dashboards.cli",
+    "backend.cli",
+    "backend.snow.cli",
+    "yukimizu.firmware",
     "simulators.cli",
 ]
 

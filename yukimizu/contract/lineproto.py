@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from .decoder import Reading
 from .errors import ContractError
 
@@ -38,12 +40,13 @@ def escape_key(value: str, what: str = "tag") -> str:
 
 def format_field(value: object) -> str:
     """Format one field value with its frozen type: bool, integer (`i`), float, or string."""
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value}i"
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value)}i"
+    if isinstance(value, (float, np.floating)):
+        # float() first: numpy 2 scalars repr as "np.float64(3.9)", which InfluxDB refuses.
+        return repr(float(value))
     if isinstance(value, str):
         if "\n" in value or "\r" in value:
             raise ContractError("bad_field", "string field holds a newline")

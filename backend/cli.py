@@ -1,0 +1,130 @@
+"""`yukimizu api` (serve the backend), `yukimizu registry import|export`, `yukimizu downsample`."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from yukimizu.settings import SettingsError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the backend's subcommands."""
+    p = sub.add_parser("api", help="バックエンドAPIを起動 / serve the backend API and web pages")
+    p.add_argument("--config", help="backend.toml (see backend.example.toml); YUKIMIZU_API__SECTION__KEY overrides")
+    p.add_argument("--check", action="store_true", help="validate the settings and exit")
+    p.set_defaults(func=run_api)
+
+    r = sub.add_parser("registry", help="台帳の取り込み・書き出し / import or export the site registry")
+    rs = r.add_subparsers(title="action", metavar="ACTION")
+    imp = rs.add_parser("import", help="import a registry JSON document or a GeoJSON FeatureCollection")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--config")
+    imp.add_argument("--site", help="site for items that do not name one")
+    imp.add_argument("--as", dest="collection", choices=["fields", "roads"],
+                     help="the file is a bare GeoJSON FeatureCollection of fields or roads")
+    imp.set_defaults(func=run_import)
+    exp = rs.add_parser("export", help="export the registry as one JSON document")
+    exp.add_argument("file", type=Path)
+    exp.add_argument("--config")
+    exp.add_argument("--site")
+    exp.set_defaults(func=run_export)
+
+    d = sub.add_parser("downsample", help="時間・日集計を作成 / write hourly and daily aggregates once")
+    d.add_argument("--config")
+    d.add_argument("--print-retention", action="store_true",
+                   help="print the InfluxDB 1.x retention policy statements for the configured database")
+    d.set_defaults(func=run_downsample)
+
+
+def _settings(path: str | None):  # type: ignore[no-untyped-def]
+    from .settings import load_settings
+
+    try:
+        return load_settings(path)
+    except SettingsError as e:
+        print(f"設定エラー / settings error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run_api(args: argparse.Namespace) -> int:
+    """Validate settings, then serve with uvicorn."""
+    settings = _settings(args.config)
+    if args.check:
+        print("settings OK")
+        return 0
+    import uvicorn
+
+    from .app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port, log_level="info")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import a file into the registry database (all or nothing)."""
+    from .registry import Database, ImportRejected, Registry, import_document, wrap_features
+
+    settings = _settings(args.config)
+    try:
+        doc = json.loads(args.file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        print(f"{args.file}: {e}", file=sys.stderr)
+        return 1
+    if args.collection:
+        doc = wrap_features(args.collection, doc)
+    db = Database(settings.registry.path)
+    try:
+        counts = import_document(Registry(db), doc, site=args.site)
+    except ImportRejected as e:
+        print(f"{args.file}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(", ".join(f"{k} {v}" for k, v in counts.items() if v) or "nothing to import")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the registry to a JSON file."""
+    from .registry import Database, Registry, export_document
+
+    settings = _settings(args.config)
+    db = Database(settings.registry.path)
+    try:
+        doc = export_document(Registry(db), site=args.site)
+    finally:
+        db.close()
+    args.file.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def run_downsample(args: argparse.Namespace) -> int:
+    """Run the downsampling job once (or print retention statements)."""
+    from .downsample import Downsampler, retention_statements
+    from .history import History
+    from .registry import Database
+
+    settings = _settings(args.config)
+    if args.print_retention:
+        print(";\n".join(retention_statements(settings)) + ";")
+        return 0
+    inf = settings.influxdb
+
+    async def go() -> None:
+        hist = History(inf.url, inf.database, username=inf.username, password=inf.password, token=inf.token,
+                       raw_retention_policy=inf.raw_retention_policy,
+                       aggregate_retention_policy=inf.aggregate_retention_policy,
+                       aggregate_database=inf.aggregate_database, timeout_s=inf.timeout_s)
+        db = Database(settings.registry.path)
+        try:
+            r = await Downsampler(settings, hist, db).run()
+            print(f"{r.points_written} aggregate points written: {r.buckets_written}")
+        finally:
+            await hist.aclose()
+            db.close()
+
+    asyncio.run(go())
+    return 0

@@ -1,0 +1,22 @@
+"""/api/v1/overview/fields: what the farmer's phone page shows."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from ..deps import AlertStoreDep, HistoryDep, RegistryDep
+from ..alerts.paddy_bands import paddy_stages
+from ..overview import field_overview
+
+router = APIRouter(prefix="/api/v1/overview", tags=["overview"])
+
+
+@router.get("/fields", summary="Every field's latest level or moisture, its band, last seen and open alerts")
+async def fields_overview(registry: RegistryDep, history: HistoryDep, alerts: AlertStoreDep,
+                          site: str | None = Query(None)) -> dict[str, Any]:
+    """Fields with open alerts first; times are Unix ms UTC (the page shows JST)."""
+    now_ms = int(time.time() * 1000)
+    return {"generated_at_ms": now_ms, "paddy_stages": paddy_stages(),
+            "fields": await field_overview(registry, history, alerts, now_ms=now_ms, site=site)}

@@ -1,0 +1,59 @@
+"""Helpers shared by the backend tests (a module with a unique name: `conftest` is ambiguous once
+other areas add their own conftest.py under tests/backend/)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from yukimizu.contract import Kind, Reading, reading_line
+from yukimizu.influx import InfluxV1
+
+SITE = "goshogawara"
+NOW_S = int(time.time())
+
+
+def square(lon: float, lat: float, d: float = 0.001) -> dict[str, Any]:
+    """A closed square polygon with its south-west corner at (lon, lat)."""
+    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]]}
+
+
+def write_readings(influx: InfluxV1, kind: str, device_id: str, rows: list[tuple[float, Mapping[str, object]]],
+                   *, site: str = SITE, tags: Mapping[str, str] | None = None) -> None:
+    """Write readings (t_unix_s, values) the way the gateway does: contract Reading -> line protocol."""
+    lines = [reading_line(Reading(site, Kind(kind), device_id, i, t, dict(values)), tags)
+             for i, (t, values) in enumerate(rows)]
+    influx.write(lines)
+
+
+def seed_site(c: TestClient) -> None:
+    """A site with a paddy and an orchard, each with a sensor, through the API."""
+    assert c.post("/api/v1/sites", json={"id": SITE, "name": "五所川原", "latitude_deg": 40.81,
+                                          "longitude_deg": 140.44, "elevation_m": 10}).status_code == 201
+    r = c.post("/api/v1/fields", json={"id": "paddy-1", "site": SITE, "name": "北の田", "crop": "paddy",
+                                       "soil_texture": "clay", "growth_stage": "tillering",
+                                       "geometry": square(140.44, 40.80)})
+    assert r.status_code == 201, r.text
+    r = c.post("/api/v1/fields", json={"id": "apple-1", "site": SITE, "name": "りんご園", "crop": "apple",
+                                       "soil_texture": "loam", "root_depth_m": 1.0, "geometry": square(140.45, 40.80)})
+    assert r.status_code == 201, r.text
+    for dev, kind, fid in (("w-01", "water", "paddy-1"), ("s-01", "soil", "apple-1")):
+        r = c.post("/api/v1/devices", json={"device_id": dev, "kind": kind, "site": SITE, "field_id": fid,
+                                            "expected_interval_s": 600, "firmware_version": "1.2.0"})
+        assert r.status_code == 201, r.text
+
+
+@dataclass
+class Receiver:
+    """A local HTTP server that records every POST (path, headers, JSON body) and answers `status`."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+
+    def bodies(self) -> list[dict[str, Any]]:
+        """The JSON bodies received, in order."""
+        return [r["json"] for r in self.requests]

@@ -1,0 +1,151 @@
+"""The farmer and fleet pages render in headless Chromium with real data (uvicorn, InfluxDB, registry)."""
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.responses import HTMLResponse
+from backend_helpers import seed_site, write_readings
+
+from backend.app import create_app
+from backend.settings import BackendSettings
+from yukimizu.influx import InfluxV1
+from yukimizu.servers import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+# A same-origin page (added by the test only) that drives the farmer page like a person would:
+# it waits for /fields to render in a frame, picks a stage in the paddy's selector, then reports
+# what the API says afterwards.
+HARNESS = """<!doctype html><meta charset="utf-8"><body><pre id="out">waiting</pre>
+<iframe id="f" src="/fields" style="width:400px;height:800px"></iframe>
+<script>
+const out = document.getElementById("out");
+async function step() {
+  const doc = document.getElementById("f").contentDocument;
+  const sel = doc && doc.body && doc.body.dataset.ready === "1" && doc.querySelector('select[data-stage-for="paddy-1"]');
+  if (!sel) { setTimeout(step, 100); return; }
+  sel.value = "meiosis";
+  sel.dispatchEvent(new Event("change"));
+  for (let i = 0; i < 50; i++) {
+    const f = await (await fetch("/api/v1/fields/paddy-1")).json();
+    if (f.growth_stage === "meiosis") { out.textContent = "stage now " + f.growth_stage; return; }
+    await new Promise(r => setTimeout(r, 100));
+  }
+  out.textContent = "stage not changed";
+}
+step();
+</script>"""
+
+
+@pytest.fixture
+def server(settings: BackendSettings) -> Iterator[str]:
+    """The app served by uvicorn on a free port in a thread; its base URL."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed; `make setup` installs the Debian package")
+    port = free_port()
+    app = create_app(replace(settings, api=replace(settings.api, port=port)))
+    app.add_api_route("/test-harness", lambda: HTMLResponse(HARNESS), include_in_schema=False)
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def render(url: str, tmp_path: Path) -> str:
+    """The DOM after the page's scripts ran (virtual time lets its fetches finish before the dump)."""
+    out = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=15000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def text_of(dom: str) -> str:
+    """Visible-ish text: tags dropped, entities decoded, whitespace collapsed."""
+    dom = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", dom, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
+
+
+def seed(server: str, influx: InfluxV1) -> int:
+    """Registry, readings and one evaluated alert; returns the time of the last readings (Unix s)."""
+    now_s = int(time.time())
+    with httpx.Client(base_url=server) as c:
+        seed_site(c)  # type: ignore[arg-type]
+        c.post("/api/v1/devices", json={"device_id": "s-09", "kind": "soil", "site": "goshogawara",
+                                        "field_id": "apple-1", "expected_interval_s": 600, "firmware_version": "1.1.0"})
+        t = now_s - 300  # the last reading, shown in JST on the page
+        write_readings(influx, "water", "w-01", [(t - 600, {"level_cm": 2.6}), (t, {"level_cm": 1.2, "water_temp_c": 16.5,
+                                                                                       "battery_v": 3.91, "rssi_dbm": -67.0})],
+                       tags={"field_id": "paddy-1"})
+        write_readings(influx, "soil", "s-01", [(t, {"vwc_pct": 27.5, "soil_temp_c": 14.2, "battery_v": 3.35})],
+                       tags={"field_id": "apple-1"})
+        write_readings(influx, "soil", "s-09", [(now_s - 5 * 3600, {"vwc_pct": 26.0})], tags={"field_id": "apple-1"})
+        r = c.post("/api/v1/alerts/evaluate")
+        assert ["water_level", "paddy-1:low"] in r.json()["raised"], r.text
+    return t
+
+
+def jst_hhmm(t_s: float) -> str:
+    return time.strftime("%H:%M", time.gmtime(t_s + 9 * 3600))
+
+
+def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV1, tmp_path: Path) -> None:
+    t_last = seed(server, influx)
+    dom = render(server + "/fields", tmp_path)
+    assert 'data-ready="1"' in dom
+    text = text_of(dom)
+    # The paddy needing water comes first, in Japanese, with its level, band and last reading in JST.
+    assert text.index("北の田") < text.index("りんご園")
+    assert "北の田 要対応" in text and "水位 1.2 cm" in text and "目安 2〜4 cm" in text and "分げつ期" in text
+    assert "下限 2 cm を下回っています" in text
+    assert f"{jst_hhmm(t_last)} JST" in text
+    assert "土壌水分 27.5 %" in text
+    # The farmer can change the paddy's stage on the page: a selector showing the current one.
+    select = re.search(r'<select data-stage-for="paddy-1">(.*?)</select>', dom, flags=re.S)
+    assert select and re.search(r'<option value="tillering" selected="">分げつ期</option>', select.group(1))
+    assert 'data-stage-for="apple-1"' not in dom
+    en = text_of(render(server + "/fields?lang=en", tmp_path))
+    assert "Needs attention" in en and "Water level 1.2 cm" in en and "water level 1.2 cm is below 2 cm" in en
+
+
+def test_fleet_page_lists_problems_first(server: str, influx: InfluxV1, tmp_path: Path) -> None:
+    seed(server, influx)
+    dom = render(server + "/fleet", tmp_path)
+    assert 'data-ready="1"' in dom
+    text = text_of(dom)
+    rows = re.findall(r'data-device="([^"]+)" data-status="([^"]+)"', dom)
+    assert rows == [("s-01", "problem"), ("s-09", "problem"), ("w-01", "ok")]
+    assert "電池残量が少ない" in text and "3.35 V" in text
+    assert "受信が途絶えています" in text and "-67 dBm" in text
+    assert "異常 2 · 注意 0 · 正常 1" in text
+
+
+def test_farmer_sets_the_paddy_stage_on_the_page(server: str, influx: InfluxV1, tmp_path: Path) -> None:
+    seed(server, influx)
+    assert "stage now meiosis" in text_of(render(server + "/test-harness", tmp_path))
+    with httpx.Client(base_url=server) as c:
+        field = c.get("/api/v1/fields/paddy-1").json()
+        assert field["growth_stage"] == "meiosis"
+        # The band follows the stage: meiosis wants at least 10 cm.
+        overview = c.get("/api/v1/overview/fields").json()["fields"]
+        assert [(f["band_min_cm"], f["band_max_cm"]) for f in overview if f["id"] == "paddy-1"] == [(10.0, 15.0)]
