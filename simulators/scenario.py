@@ -146,6 +146,9 @@ class Scenario:
     speed: float = 1.0
     start: str = ""  # ISO 8601 with offset; empty: computed so that no timestamp is in the future
     start_local_hour: float | None = None  # with start empty: the latest such time of day (JST) that fits
+    # The date whose season the models play (weather climate, crop calendar), ISO with offset; empty: the
+    # start itself. Lets an accelerated June season end today: stamped now, with June inside.
+    calendar_start: str = ""
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
     devices: int = 0  # 0: the site registry's devices; N: scale the fleet to N devices
     weather: WeatherSection = field(default_factory=WeatherSection)
@@ -180,10 +183,21 @@ class Scenario:
                 raise SettingsError(f"start: {self.start!r} is not an ISO 8601 time") from None
             if parsed.tzinfo is None:
                 raise SettingsError(f"start: {self.start!r} needs a UTC offset, e.g. +09:00")
+        if self.calendar_start:
+            try:
+                cal = dt.datetime.fromisoformat(self.calendar_start)
+            except ValueError:
+                raise SettingsError(f"calendar_start: {self.calendar_start!r} is not an ISO 8601 time") from None
+            if cal.tzinfo is None:
+                raise SettingsError(f"calendar_start: {self.calendar_start!r} needs a UTC offset, e.g. +09:00")
         if self.start_local_hour is not None and not 0 <= self.start_local_hour < 24:
             raise SettingsError(f"start_local_hour: {self.start_local_hour} is outside 0..24")
         if not (SITE_DIR / self.site).is_dir():
             raise SettingsError(f"site: no site folder {SITE_DIR / self.site}")
+
+    def calendar_start_unix_s(self) -> float | None:
+        """The date whose season the models play, or None for the start itself."""
+        return dt.datetime.fromisoformat(self.calendar_start).timestamp() if self.calendar_start else None
 
     def start_unix_s(self) -> float | None:
         """The fixed start time, or None when the runner chooses it."""

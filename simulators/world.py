@@ -100,6 +100,9 @@ class World:
         self.seq_base = int(seq_base)
         self.seed = scenario.seed
         self.start_unix_s = float(start_unix_s)
+        cal = scenario.calendar_start_unix_s()
+        # Whole days, so that hours of the day (sun, farmer's visits, dispatch) stay where they are.
+        self.calendar_shift_s = 0.0 if cal is None else round((cal - self.start_unix_s) / 86400) * 86400.0
         self.fields: dict[str, FieldSpec] = load_fields(scenario.site_dir)
         registry = load_devices(scenario.site_dir)
         self.devices = devices if devices is not None else fleet_devices(registry, scenario.kinds, scenario.devices)
@@ -137,7 +140,8 @@ class World:
         if w.model == "winter":
             return winter_series(self.start_unix_s, hours, self.seed, snowfall_total_cm=w.snowfall_total_cm,
                                  snow_start_h=w.snow_start_h, snow_hours=w.snow_hours, base_depth_cm=w.base_depth_cm)
-        return summer_series(self.start_unix_s, hours // 24 + 2, self.seed, yamase_per_day=w.yamase_per_day)
+        return summer_series(self.start_unix_s, hours // 24 + 2, self.seed, yamase_per_day=w.yamase_per_day,
+                             calendar_shift_s=self.calendar_shift_s)
 
     def _et0_step_mm(self, t_unix_s: float, step_s: float, cache: dict) -> float:
         """ET0 over one step: the day's Hargreaves ET0 (FAO-56 eq. 52) shared out by the hour's solar radiation."""
@@ -156,7 +160,8 @@ class World:
         if not f.transplant_date:
             return self.start_unix_s
         d = dt.date.fromisoformat(f.transplant_date)
-        return dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone(dt.timedelta(hours=9))).timestamp()
+        # Transplanted that many days before the played calendar's date, on the run's own timeline.
+        return dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone(dt.timedelta(hours=9))).timestamp() - self.calendar_shift_s
 
     @cached_property
     def traces(self) -> dict[str, FieldTrace]:

@@ -64,6 +64,9 @@ class WeatherSeries:
         self.t0_unix_s = float(t0_unix_s)
         self.hours = hours
         self._daily: dict[float, DailyWeather] = {}
+        # Seconds (whole days) from a timestamp to the date whose climate it plays: a June season can be
+        # replayed ending today, stamped now but with June's sun and temperatures.
+        self.calendar_shift_s = 0.0
 
     @property
     def end_unix_s(self) -> float:
@@ -101,7 +104,7 @@ class WeatherSeries:
             return self._daily[day0]
         i0, i1 = self.index(day0), self.index(day0 + 86400 - 1)
         hs = self.hours[i0:i1 + 1]
-        doy = _day_of_year(day0)
+        doy = _day_of_year(day0 + self.calendar_shift_s)
         self._daily[day0] = DailyWeather(day0, max(h.air_temp_c for h in hs), min(h.air_temp_c for h in hs),
                                          sum(h.rain_mm for h in hs), doy)
         return self._daily[day0]
@@ -189,8 +192,14 @@ def _solar_profile_w_m2(hour_local: float, daily_mj_m2: float, daylength_h: floa
     return peak_w_m2 * math.sin(math.pi * x)
 
 
-def summer_series(start_unix_s: float, days: int, seed: int, *, yamase_per_day: float = 0.04) -> WeatherSeries:
-    """An hourly growing-season series of `days` days from a seed (same seed, same weather)."""
+def summer_series(start_unix_s: float, days: int, seed: int, *, yamase_per_day: float = 0.04,
+                  calendar_shift_s: float = 0.0) -> WeatherSeries:
+    """An hourly growing-season series of `days` days from a seed (same seed, same weather).
+
+    calendar_shift_s (whole days) plays the climate of another date: timestamps stay as given.
+    """
+    if calendar_shift_s % 86400:
+        raise ValueError(f"calendar_shift_s must be whole days, got {calendar_shift_s}")
     rng = random.Random(f"summer:{seed}")
     t0 = _hour_start(start_unix_s)
     hours: list[WeatherSample] = []
@@ -200,13 +209,14 @@ def summer_series(start_unix_s: float, days: int, seed: int, *, yamase_per_day: 
     n_days = days + 1
     for d in range(n_days):
         day_t = t0 + d * 86400
-        month, _ = _month_day(day_t)
+        cal_t = day_t + calendar_shift_s
+        month, _ = _month_day(cal_t)
         if yamase_left == 0 and month in (6, 7, 8) and rng.random() < yamase_per_day:
             yamase_left = rng.randint(3, 8)
         yamase = yamase_left > 0
         yamase_left = max(0, yamase_left - 1)
         anomaly_c = 0.7 * anomaly_c + rng.gauss(0, 1.2)  # AR(1) day-to-day persistence
-        mean_c = climate_mean_c(day_t) + anomaly_c - (rng.uniform(4.0, 6.0) if yamase else 0.0)
+        mean_c = climate_mean_c(cal_t) + anomaly_c - (rng.uniform(4.0, 6.0) if yamase else 0.0)
         # Two-state Markov chain of wet days; P(wet | wet) > P(wet | dry) gives rainy spells.
         wet = rng.random() < (0.55 if wet else 0.30) or (yamase and rng.random() < 0.6)
         rain_day_mm = rng.gammavariate(0.75, 14.0) if wet else 0.0
@@ -215,7 +225,7 @@ def summer_series(start_unix_s: float, days: int, seed: int, *, yamase_per_day: 
         cloud = 0.35 if yamase else (0.55 if wet else rng.uniform(0.7, 1.0))
         range_c = (3.5 if yamase else 6.0 if wet else 9.0) + rng.uniform(-1, 1)
         tmax_c, tmin_c = mean_c + range_c / 2, mean_c - range_c / 2
-        doy = _day_of_year(day_t)
+        doy = _day_of_year(cal_t)
         ra = extraterrestrial_radiation_mj_m2_day(LAT_DEG, doy)
         rs_mj = 0.75 * ra * cloud  # Rso = 0.75 Ra (FAO-56 eq. 37) scaled by cloudiness
         delta = 0.409 * math.sin(2 * math.pi / 365 * doy - 1.39)
@@ -235,7 +245,9 @@ def summer_series(start_unix_s: float, days: int, seed: int, *, yamase_per_day: 
                 wind_m_s=round(max(0.0, wind_base + rng.gauss(0, 0.6)), 2),
                 solar_w_m2=round(_solar_profile_w_m2(hour_local, rs_mj, daylength_h), 1),
                 snowfall_cm=0.0, snow_depth_cm=0.0, yamase=yamase))
-    return WeatherSeries(t0, hours[: days * 24])
+    series = WeatherSeries(t0, hours[: days * 24])
+    series.calendar_shift_s = calendar_shift_s
+    return series
 
 
 def winter_series(start_unix_s: float, hours_n: int, seed: int, *, snowfall_total_cm: float = 20.0,

@@ -9,7 +9,7 @@ from simulators.world import World
 from yukimizu.contract import decode
 from yukimizu.contract.topics import ID_RE
 
-from simhelpers import short_world
+from simhelpers import NOW, short_world
 
 CASES = [("paddy-season", 3 * 86400, 0), ("snowstorm-night", 22500, 3), ("outages", 3600, 0)]
 IDS = ["three days of the paddy season", "the snowstorm night (weather station and two plows)", "an hour of the outages drill"]
@@ -97,3 +97,14 @@ def test_paddy_faults_in_the_scenario_reach_the_model() -> None:
     assert w.paddies["f-06"].ledger.overflow_mm > w.paddies["f-05"].ledger.overflow_mm + 50
     assert all(abs(p.balance_error_mm()) <= 0.1 for p in w.paddies.values())
     assert len(w.fault_events()) == 2
+
+
+def test_a_june_season_replayed_today_has_june_inside_and_todays_timestamps() -> None:
+    w = short_world("paddy-season", duration_s=7 * 86400)  # start chosen so the run ends at the tests' NOW (November)
+    assert w.end_unix_s <= NOW + 1 and w.start_unix_s > NOW - 8 * 86400
+    first_week = [h.air_temp_c for h in w.weather.hours[: 7 * 24]]
+    assert 10 < sum(first_week) / len(first_week) < 20  # early June in Tsugaru, not late November (about 5 C)
+    level_mm, _ = w.traces["f-01"].at(w.start_unix_s + 3 * 86400)
+    assert level_mm > 20, "two weeks after transplanting the paddy holds water"
+    times = [r["t"] for m in w.messages() for r in m.readings]
+    assert NOW - 8 * 86400 < min(times) and max(times) <= NOW
