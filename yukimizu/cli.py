@@ -16,6 +16,7 @@ COMMANDS: list[str] = [
     "backend.snow.cli",
     "yukimizu.firmware",
     "yukimizu.flash.cli",
+    "simulators.cli",
 ]
 
 
