@@ -10,6 +10,7 @@ import sys
 COMMANDS: list[str] = [
     "yukimizu.contract.cli",
     "yukimizu.demo",
+    "edge_gateway.cli",
 ]
 
 

@@ -1,0 +1,212 @@
+"""The intake: MQTT messages in, one group commit to the spool, then their PUBACKs.
+
+Each message is decoded with the wire contract, checked against the registry, deduplicated by
+(device_id, seq) and turned into line protocol with the registry's tags. Messages that cannot be
+stored go to the dead-letter table with the reason; per-field and per-reading rejections are
+counted by code. All of it, counters included, commits in one transaction per batch, and only
+after that commit are the batch's messages acknowledged to the broker.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from yukimizu.contract import ContractError, decode, reading_line
+from yukimizu.contract.topics import parse_topic
+
+from .registry import Registry
+from .settings import SpoolSettings, WhenFull
+from .spool import Spool, hour_of
+
+if TYPE_CHECKING:
+    from .mqtt_source import MqttSource
+
+log = logging.getLogger("edge_gateway.intake")
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One MQTT message as received, with what is needed to acknowledge it later."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int  # which broker connection it came on: a PUBACK is only valid on that one
+    received_s: float
+
+
+@dataclass
+class BatchResult:
+    """What one group commit did: messages to acknowledge, messages left for later (spool full)."""
+
+    done: list[Incoming]
+    left: list[Incoming]
+    counts: Counter[str]
+
+
+class Intake:
+    """Turns batches of messages into spool transactions."""
+
+    def __init__(self, spool: Spool, registry: Registry, settings: SpoolSettings):
+        self.spool = spool
+        self.registry = registry
+        self.s = settings
+
+    def _dead(self, m: Incoming, code: str, reason: str, c: Counter[str]) -> None:
+        self.spool.dead_letter(m.received_s, m.topic, code, reason, m.payload,
+                               self.s.dead_letter_max_payload_bytes, self.s.dead_letter_max_rows)
+        c["dead_letters"] += 1
+        c[f"dead_letter_{code}"] += 1
+        log.info("message dead-lettered", extra={"event": "dead_letter", "topic": m.topic[:200], "code": code,
+                                                  "reason": reason[:300], "payload_bytes": len(m.payload)})
+
+    def commit(self, batch: list[Incoming]) -> BatchResult:
+        """Process `batch` in one transaction; returns which messages are now safe to acknowledge."""
+        c: Counter[str] = Counter()
+        done: list[Incoming] = []
+        left: list[Incoming] = []
+        sp = self.spool
+        sp.begin()
+        try:
+            row = sp.db.execute("SELECT n FROM counters WHERE name = 'spool_bytes'").fetchone()
+            held = int(row[0]) if row else 0
+            for i, m in enumerate(batch):
+                if self.s.when_full is WhenFull.BLOCK and held >= self.s.max_bytes:
+                    # Leave the rest unacknowledged: the broker keeps them until the flusher makes room.
+                    left = batch[i:]
+                    c["spool_full_waits"] += 1
+                    break
+                held += self._one(m, held, c)
+                done.append(m)
+            c["received"] += len(done)
+            sp.bump(c)
+            sp.commit()
+        except BaseException:
+            sp.rollback()
+            raise
+        return BatchResult(done, left, c)
+
+    def _one(self, m: Incoming, held: int, c: Counter[str]) -> int:
+        """Process one message inside the open transaction; return the spool bytes it added (may be < 0)."""
+        sp = self.spool
+        try:
+            d = decode(m.topic, m.payload, now_unix_s=m.received_s)
+        except ContractError as e:
+            self._dead(m, e.code, str(e), c)
+            return 0
+        t = parse_topic(m.topic)
+        tags, code, reason = self.registry.check(t.site, t.kind, t.device_id)
+        if tags is None:
+            self._dead(m, code, reason, c)
+            return 0
+        for rej in d.rejections:
+            c[f"rejected_{rej.code}"] += 1
+        if not d.readings:
+            first = "; ".join(f"readings[{r.index}].{r.field or '*'}: {r.reason}" for r in d.rejections[:5])
+            self._dead(m, "no_valid_readings", f"no reading survived decoding: {first}", c)
+            return 0
+        c["readings_received"] += len(d.readings)
+        h = hour_of(m.received_s)
+        lines: list[str] = []
+        keys: list[tuple[str, int]] = []
+        for r in d.readings:
+            if not sp.is_new(r.device_id, r.seq, h):
+                c["duplicates"] += 1
+                continue
+            try:
+                lines.append(reading_line(r, tags))
+                keys.append((r.device_id, r.seq))
+            except ContractError as e:  # cannot happen with registry tags checked at load; counted if it does
+                sp.forget(r.device_id, r.seq)
+                c[f"rejected_{e.code}"] += 1
+        if not lines:
+            return 0
+        n_bytes = sum(len(x) for x in lines) + len(lines)
+        policy = self.s.when_full
+        if policy is WhenFull.DROP_NEWEST and held + n_bytes > self.s.max_bytes:
+            for k in keys:
+                sp.forget(*k)
+            c["dropped_newest"] += len(lines)
+            return 0
+        freed = 0
+        if policy is WhenFull.DROP_OLDEST and held + n_bytes > self.s.max_bytes:
+            lost_lines, freed = sp.drop_oldest(held + n_bytes - self.s.max_bytes)
+            c["dropped_oldest"] += lost_lines
+        added = sp.append(m.received_s, lines)
+        c["spooled"] += len(lines)
+        return added - freed
+
+
+class IntakeWorker:
+    """The loop that takes messages off the MQTT queue in groups, commits them, then acknowledges them."""
+
+    def __init__(self, intake: Intake, source: "MqttSource", settings: SpoolSettings, require_registry: bool):
+        self.intake = intake
+        self.source = source
+        self.s = settings
+        self.require_registry = require_registry
+        self.heartbeat_s = time.monotonic()
+        self.last_prune_h = -1
+
+    def run(self, stop: threading.Event, wake_flusher: threading.Event) -> None:
+        """Loop until `stop` is set and the queue is empty of what was already taken."""
+        q = self.source.queue
+        pending: list[Incoming] = []
+        while not stop.is_set():
+            self.heartbeat_s = time.monotonic()
+            self.source.gauges.queue_depth = q.qsize() + len(pending)
+            self._prune()
+            if not pending:
+                try:
+                    pending.append(q.get(timeout=0.5))
+                except queue.Empty:
+                    continue
+            deadline = time.monotonic() + self.s.commit_interval_ms / 1000
+            while len(pending) < self.s.commit_max_messages:
+                try:
+                    pending.append(q.get_nowait())
+                except queue.Empty:
+                    left_s = deadline - time.monotonic()
+                    if left_s <= 0 or len(pending) >= self.s.commit_max_messages // 2:
+                        break
+                    try:
+                        pending.append(q.get(timeout=left_s))
+                    except queue.Empty:
+                        break
+            if self.require_registry and not self.intake.registry.loaded:
+                # Without any device list every message would be refused: hold them unacknowledged
+                # (the broker keeps them) until the registry or its cache can be read.
+                log.error("no device registry yet; holding messages", extra={"event": "registry_missing"})
+                stop.wait(2.0)
+                self.intake.registry.refresh()
+                continue
+            result = self.intake.commit(pending)
+            for m in result.done:
+                self.source.ack(m)
+            if result.done:
+                wake_flusher.set()
+            pending = result.left
+            if pending:
+                stop.wait(0.1)  # spool full under the "block" policy: let the flusher make room
+
+    def _prune(self) -> None:
+        h = hour_of(time.time())
+        if h == self.last_prune_h:
+            return
+        self.last_prune_h = h
+        sp = self.intake.spool
+        sp.begin()
+        try:
+            n = sp.prune_seen(h - self.s.dedup_window_h)
+            sp.commit()
+        except BaseException:
+            sp.rollback()
+            raise
+        if n:
+            log.info("dedup keys past the window forgotten", extra={"event": "dedup_pruned", "keys": n})
