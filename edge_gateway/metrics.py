@@ -18,6 +18,7 @@ class Gauges:
     def __init__(self) -> None:
         self.started_s = time.time()
         self.mqtt_connected = False
+        self.mqtt_subscribed = False
         self.mqtt_connects = 0
         self.last_message_s: float | None = None
         self.last_write_s: float | None = None
@@ -55,6 +56,7 @@ def snapshot(counters: dict[str, int], gauges: Gauges, oldest_received_s: float 
         "time_unix_s": round(now, 3),
         "uptime_s": round(now - gauges.started_s, 1),
         "mqtt_connected": gauges.mqtt_connected,
+        "mqtt_subscribed": gauges.mqtt_subscribed,
         "mqtt_connects": gauges.mqtt_connects,
         "received_msgs": counters.get("received", 0),
         "readings_received": counters.get("readings_received", 0),

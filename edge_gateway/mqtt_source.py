@@ -75,6 +75,7 @@ class MqttSource:
         c.subscribe(self.s.subscription, qos=1)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, rcs: Any, _p: Any = None) -> None:
+        self.gauges.mqtt_subscribed = not any(rc.is_failure for rc in rcs)
         for rc in rcs:
             if rc.is_failure:
                 log.error("subscription refused", extra={"event": "mqtt_subscribe_refused", "reason": str(rc),
@@ -83,6 +84,7 @@ class MqttSource:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         self.gauges.mqtt_connected = False
+        self.gauges.mqtt_subscribed = False
         log.warning("disconnected from the broker, reconnecting", extra={"event": "mqtt_disconnected", "reason": str(rc)})
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
