@@ -14,11 +14,11 @@ from yukimizu.servers import free_port
 
 @pytest.fixture
 def make_gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProc]]:
-    """Factory: make_gateway(broker_port, influx_url, database, registry=doc|None, **sections) -> GatewayProc."""
+    """Factory: make_gateway(broker_port, influx_url, database, registry=doc|None, settings={section: {key: v}})."""
     made: list[GatewayProc] = []
 
     def make(mqtt_port: int, influx_url: str, database: str = "", *, registry: dict[str, Any] | None = None,
-             name: str | None = None, **sections: dict[str, Any]) -> GatewayProc:
+             name: str | None = None, settings: dict[str, dict[str, Any]] | None = None) -> GatewayProc:
         name = name or f"gw{len(made)}"
         root = tmp_path / name
         root.mkdir(parents=True, exist_ok=True)
@@ -36,7 +36,7 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProc]]:
             cfg["registry"]["path"] = str(reg)
         else:
             cfg["registry"]["require_known_devices"] = False
-        for section, keys in sections.items():
+        for section, keys in (settings or {}).items():
             cfg.setdefault(section, {}).update(keys)
         g = GatewayProc(root, cfg)
         made.append(g)
