@@ -186,8 +186,8 @@ class Spool:
             lines = sum(r.n_lines for r in present)
             deltas = {"spool_rows": -len(present), "spool_lines": -lines,
                       "spool_bytes": -sum(r.n_bytes for r in present), "written": lines}
-            if extra:
-                deltas.update(extra)
+            for k, v in (extra or {}).items():
+                deltas[k] = deltas.get(k, 0) + v
             self.bump(deltas)
             self.commit()
         except BaseException:
