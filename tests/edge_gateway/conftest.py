@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_harness import GatewayProc, Publisher
+from gateway_harness import GatewayProc, Publisher, end_session
 
 from yukimizu.servers import free_port
 
@@ -23,7 +24,7 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProc]]:
         root = tmp_path / name
         root.mkdir(parents=True, exist_ok=True)
         cfg: dict[str, dict[str, Any]] = {
-            "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": f"test-{name}"},
+            "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": f"test-{name}-{uuid.uuid4().hex[:8]}"},
             "influxdb": {"url": influx_url, "database": database or "yukimizu", "retry_min_ms": 100,
                          "retry_max_ms": 1000},
             "spool": {"path": str(root / "spool.sqlite3")},
@@ -47,6 +48,7 @@ def make_gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProc]]:
         if g.proc is not None and g.proc.poll() is None:
             g.proc.kill()
             g.proc.wait()
+        end_session(g.config["mqtt"]["port"], g.config["mqtt"]["client_id"])
 
 
 @pytest.fixture
@@ -54,11 +56,12 @@ def publisher(request: pytest.FixtureRequest) -> Iterator[Callable[[int], Publis
     """Factory for publishers; all are closed at the end."""
     made: list[Publisher] = []
 
-    def make(port: int, client_id: str = "test-publisher") -> Publisher:
-        p = Publisher(port, client_id)
+    def make(port: int, client_id: str = "") -> Publisher:
+        p = Publisher(port, client_id or f"test-publisher-{uuid.uuid4().hex[:8]}")
         made.append(p)
         return p
 
     yield make
     for p in made:
         p.close()
+        end_session(p.port, p.client_id)

@@ -115,10 +115,24 @@ def wait_for(cond: Callable[[], Any], timeout_s: float, what: str, every_s: floa
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what} (last: {last!r})")
 
 
+def end_session(port: int, client_id: str) -> None:
+    """Discard a persistent session on a shared broker, so later tests do not feed a dead gateway."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    try:
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        c.disconnect()
+        c.loop_stop()
+    except OSError:
+        pass  # the broker is already gone, and its sessions with it
+
+
 class Publisher:
     """Our own paho client publishing at QoS 1 with a persistent session; survives broker restarts."""
 
-    def __init__(self, port: int, client_id: str = "test-publisher"):
+    def __init__(self, port: int, client_id: str):
+        self.port = port
+        self.client_id = client_id
         self.acked = 0
         self._lock = threading.Lock()
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)

@@ -96,7 +96,8 @@ def test_health_endpoint_status_command_and_gateway_measurement(mosquitto, influ
     assert "20" in row
 
     def written_in_influx():
-        r = influx.query('SELECT last("written"), last("duplicates") FROM "gateway" WHERE "gateway" = \'test-gw0\'')
+        cid = gw.config["mqtt"]["client_id"]
+        r = influx.query(f"SELECT last(\"written\"), last(\"duplicates\") FROM \"gateway\" WHERE \"gateway\" = '{cid}'")
         return r and r[0]["values"][0][1:] == [20, 10]
     wait_for(written_in_influx, 10, "the gateway measurement in InfluxDB")
 
