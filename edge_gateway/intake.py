@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from yukimizu.contract import ContractError, decode, reading_line
+from yukimizu.contract import ContractError, decode
 from yukimizu.contract.topics import parse_topic
 
+from .fastline import LineBuilder
 from .registry import Registry
 from .settings import SpoolSettings, WhenFull
 from .spool import Spool, hour_of
@@ -57,6 +58,7 @@ class Intake:
         self.spool = spool
         self.registry = registry
         self.s = settings
+        self.lines = LineBuilder()
 
     def _dead(self, m: Incoming, code: str, reason: str, c: Counter[str]) -> None:
         self.spool.dead_letter(m.received_s, m.topic, code, reason, m.payload,
@@ -120,7 +122,7 @@ class Intake:
                 c["duplicates"] += 1
                 continue
             try:
-                lines.append(reading_line(r, tags))
+                lines.append(self.lines.line(r, tags))
                 keys.append((r.device_id, r.seq))
             except ContractError as e:  # cannot happen with registry tags checked at load; counted if it does
                 sp.forget(r.device_id, r.seq)
