@@ -32,7 +32,7 @@ from yukimizu.servers import InfluxDB, Mosquitto, free_port
 SITE = "goshogawara"
 N_DEVICES = 200
 READINGS_PER_MSG = 10
-GATEWAY_MSGS = 20_000  # 200,000 readings
+GATEWAY_MSGS = 10_000  # 100,000 readings
 NAIVE_MSGS = 2_000  # 20,000 readings: enough for a stable rate at one request per message
 LATENCY_RATE_READINGS_S = 2_000
 LATENCY_SECONDS = 15
@@ -65,14 +65,14 @@ def publish(port: int, msgs: list[tuple[str, bytes]]) -> None:
     c.loop_stop()
 
 
-def register_session(port: int, client_id: str) -> None:
+def register_session(port: int, client_id: str, topic: str = "yukimizu/v1/#") -> None:
     """Create a persistent QoS 1 subscription so the backlog queues for this client while it is away."""
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
     done = threading.Event()
     c.on_subscribe = lambda *a: done.set()
     c.connect("127.0.0.1", port)
     c.loop_start()
-    c.subscribe("yukimizu/v1/#", qos=1)
+    c.subscribe(topic, qos=1)
     done.wait(10)
     c.disconnect()
     c.loop_stop()
@@ -93,7 +93,8 @@ def wait_count(db: InfluxV1, n: int, timeout_s: float = 600) -> float:
     raise RuntimeError(f"only {count(db)} of {n} readings queryable after {timeout_s} s")
 
 
-def gateway_config(root: Path, broker: Mosquitto, influx: InfluxDB, db: str, client_id: str) -> tuple[Path, int]:
+def gateway_config(root: Path, broker: Mosquitto, influx: InfluxDB, db: str, client_id: str,
+                   shared_group: str = "") -> tuple[Path, int]:
     port = free_port()
     root.mkdir(parents=True, exist_ok=True)
     reg = root / "devices.json"
@@ -102,7 +103,7 @@ def gateway_config(root: Path, broker: Mosquitto, influx: InfluxDB, db: str, cli
          "route": None, "expected_interval_s": 600} for p in ("soil", "lat") for d in range(N_DEVICES)]}))
     cfg = root / f"{client_id}.toml"
     cfg.write_text(
-        f'[mqtt]\nport = {broker.port}\nclient_id = "{client_id}"\n'
+        f'[mqtt]\nport = {broker.port}\nclient_id = "{client_id}"\nshared_group = "{shared_group}"\n'
         f'[influxdb]\nurl = "{influx.url}"\ndatabase = "{db}"\nbatch_size = 5000\nflush_interval_ms = 200\n'
         f'[spool]\npath = "{root / (client_id + ".sqlite3")}"\nsynchronous = "full"\n'
         f'[registry]\npath = "{reg}"\ncache_path = "{root / "reg-cache.json"}"\n'
@@ -135,20 +136,28 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]],
-                rep: int) -> tuple[float, float]:
-    """Readings/s draining a pre-queued backlog through the gateway; and its peak RSS."""
-    db = InfluxV1(influx.url, f"gw{rep}")
+                name: str, processes: int = 1) -> tuple[float, float]:
+    """Readings/s draining a pre-queued backlog through the gateway (1 process, or N on $share); peak RSS."""
+    db = InfluxV1(influx.url, name)
     db.create_database()
-    cfg, port = gateway_config(root, broker, influx, f"gw{rep}", f"bench-gateway-{rep}")
-    register_session(broker.port, f"bench-gateway-{rep}")
+    group = name if processes > 1 else ""
+    cfgs = []
+    for i in range(processes):
+        cid = f"bench-{name}-{i}"
+        cfgs.append(gateway_config(root, broker, influx, name, cid, group))
+        register_session(broker.port, cid, f"$share/{group}/yukimizu/v1/#" if group else "yukimizu/v1/#")
     publish(broker.port, msgs)
     n = len(msgs) * READINGS_PER_MSG
     t0 = time.monotonic()
-    p = start_gateway(cfg, port, root / "gateway.log")
-    t1 = wait_count(db, n)
-    rss = peak_rss_mb(p.pid)
-    p.terminate()
-    p.wait()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs = [start_gateway(cfg, port, root / f"gateway-{i}.log") for i, (cfg, port) in enumerate(cfgs)]
+        t1 = wait_count(db, n)
+        rss = max(peak_rss_mb(p.pid) for p in procs)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
     return n / (t1 - t0), rss
 
 
@@ -200,6 +209,14 @@ def run_latency(root: Path, broker: Mosquitto, influx: InfluxDB) -> tuple[float,
     db.create_database()
     cfg, port = gateway_config(root, broker, influx, "lat", "bench-latency")
     p = start_gateway(cfg, port, root / "gateway-latency.log")
+    try:
+        return _latency(p, broker, db)
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def _latency(p: subprocess.Popen[bytes], broker: Mosquitto, db: InfluxV1) -> tuple[float, float, float]:
     n_msgs = LATENCY_RATE_READINGS_S * LATENCY_SECONDS // READINGS_PER_MSG
     sent_at: list[tuple[str, int, float]] = []  # (device, last seq in message, wall time of publish)
     seen: dict[str, list[tuple[int, float]]] = {}
@@ -246,8 +263,6 @@ def run_latency(root: Path, broker: Mosquitto, influx: InfluxDB) -> tuple[float,
     poller.join()
     c.disconnect()
     c.loop_stop()
-    p.terminate()
-    p.wait()
     lat = []
     for dev, seq, t_pub in sent_at:
         t_seen = next(t for s, t in seen[dev] if s >= seq)
@@ -268,10 +283,12 @@ def main() -> None:
             raw_rates = []
             for rep in range(3):
                 print(f"  run {rep + 1}/3: gateway, raw ceiling", flush=True)
-                r, m = run_gateway(root / f"gw{rep}", broker, influx, messages(GATEWAY_MSGS), rep)
+                r, m = run_gateway(root / f"gw{rep}", broker, influx, messages(GATEWAY_MSGS), f"gw{rep}")
                 gw_rates.append(r)
                 rss.append(m)
                 raw_rates.append(run_raw(influx, messages(GATEWAY_MSGS), rep))
+            print("  two gateway processes on one shared subscription", flush=True)
+            two, rss2 = run_gateway(root / "gw-shared", broker, influx, messages(GATEWAY_MSGS), "gwshared", 2)
             print("  naive subscriber", flush=True)
             naive = run_naive(broker, influx, messages(NAIVE_MSGS))
             print(f"  latency at {LATENCY_RATE_READINGS_S:,} readings/s", flush=True)
@@ -280,10 +297,11 @@ def main() -> None:
             broker.stop()
             influx.stop()
     gw, raw = statistics.median(gw_rates), statistics.median(raw_rates)
-    print(f"readings per case: gateway {GATEWAY_MSGS * READINGS_PER_MSG:,} (median of 3), raw {GATEWAY_MSGS * READINGS_PER_MSG:,} "
+    print(f"readings per case: gateway {GATEWAY_MSGS * READINGS_PER_MSG:,} (median of 3; 1 run with 2 processes), raw {GATEWAY_MSGS * READINGS_PER_MSG:,} "
           f"(median of 3), naive {NAIVE_MSGS * READINGS_PER_MSG:,}; {N_DEVICES} devices, {READINGS_PER_MSG} readings/message")
     print(f"{'case':<46}{'readings/s':>12}")
     print(f"{'gateway (spool fsync, PUBACK after commit)':<46}{gw:>12,.0f}   runs {', '.join(f'{x:,.0f}' for x in gw_rates)}")
+    print(f"{'two gateways on $share (scale-out, 2 cores)':<46}{two:>12,.0f}   ratio to raw {two / raw:.2f}")
     print(f"{'naive subscriber (one HTTP write per message)':<46}{naive:>12,.0f}")
     print(f"{'raw ceiling (5,000-line batches, no MQTT)':<46}{raw:>12,.0f}   runs {', '.join(f'{x:,.0f}' for x in raw_rates)}")
     print(f"gateway / raw ceiling  {gw / raw:6.2f}   (target >= 0.50)")
@@ -291,7 +309,8 @@ def main() -> None:
     print(f"latency publish->queryable at {LATENCY_RATE_READINGS_S:,} readings/s for {LATENCY_SECONDS} s: "
           f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {pmax * 1000:.0f} ms   (target p99 < 2000 ms; "
           f"poll every 20 ms)")
-    print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB   (target < 80 MB)")
+    print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB per process   (target < 80 MB)")
+    print(f"machine load while measuring (1-min load average, {os.cpu_count()} cores): {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

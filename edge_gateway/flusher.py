@@ -76,16 +76,17 @@ class Flusher(threading.Thread):
                 self.stop_event.wait(1.0)
 
     def _flush(self, rows: list[SpoolRow]) -> None:
-        lines = [ln for r in rows for ln in r.body.split("\n")]
+        # Each row's body is already its lines joined by newlines: join rows, no re-splitting.
+        body = "\n".join(r.body for r in rows)
         try:
-            latency_ms = self.sink.write(lines)
+            latency_ms = self.sink.write(body)
         except SinkError as e:
             if not e.bad_batch:
                 raise
             self._isolate(rows, e)
             return
         self.spool.delete_written(rows)
-        self.gauges.written(latency_ms, len(lines))
+        self.gauges.written(latency_ms, sum(r.n_lines for r in rows))
         if self.attempt:
             log.info("InfluxDB writes resumed", extra={"event": "write_resumed", "after_attempts": self.attempt})
         self.attempt = 0
@@ -95,18 +96,17 @@ class Flusher(threading.Thread):
         log.warning("InfluxDB refused a batch as bad data, isolating the bad lines",
                     extra={"event": "batch_refused", "error": str(first)[:300], "messages": len(rows)})
         for r in rows:
-            lines = r.body.split("\n")
             try:
-                self.sink.write(lines)
+                self.sink.write(r.body)
                 self.spool.delete_written([r])
                 continue
             except SinkError as e:
                 if not e.bad_batch:
                     raise
             refused: list[tuple[str, str]] = []
-            for ln in lines:
+            for ln in r.body.split("\n"):
                 try:
-                    self.sink.write([ln])
+                    self.sink.write(ln)
                 except SinkError as e:
                     if not e.bad_batch:
                         raise

@@ -123,7 +123,7 @@ class Gateway:
                 next_health = now + s.health.interval_s
                 snap = self.snapshot()
                 try:
-                    health_sink.write([gateway_line(snap)])
+                    health_sink.write(gateway_line(snap))
                 except SinkError as e:
                     log.debug("gateway measurement not written", extra={"event": "health_write_failed", "error": str(e)})
                 age = snap["last_message_age_s"] if snap["last_message_age_s"] is not None else snap["uptime_s"]

@@ -1,7 +1,7 @@
 """Writers to InfluxDB: api "v1" (/write?db=&rp=, InfluxDB 1.x and the v1 API of 2.x/3.x) and api "v2"
 (/api/v2/write through influxdb-client: InfluxDB 1.8+, 2.x, 3.x, and VictoriaMetrics).
 
-Both take a batch of line-protocol lines and either return (InfluxDB confirmed) or raise SinkError
+Both take a batch of line protocol (lines joined by newlines) and either return (InfluxDB confirmed) or raise SinkError
 saying whether the batch itself is at fault (split it and find the bad line) or the server/link is
 (retry the same batch later). Retrying is the flusher's job, not the client's.
 """
@@ -33,8 +33,8 @@ class SinkError(RuntimeError):
 class Sink(Protocol):
     """Something that durably accepts line protocol."""
 
-    def write(self, lines: list[str]) -> float:
-        """Write lines; return the latency in ms once confirmed, or raise SinkError."""
+    def write(self, body: str) -> float:
+        """Write line protocol (lines joined by newlines); return the latency in ms once confirmed, or raise SinkError."""
 
     def close(self) -> None:
         """Release connections."""
@@ -51,12 +51,11 @@ class V1Sink:
         auth = (s.username, s.password) if s.username else None
         self.http = httpx.Client(timeout=s.timeout_ms / 1000, auth=auth)
 
-    def write(self, lines: list[str]) -> float:
+    def write(self, body: str) -> float:
         """POST the batch; 204 is InfluxDB's confirmation that it is durable in its WAL."""
-        body = "\n".join(lines).encode("utf-8")
         t0 = time.perf_counter()
         try:
-            r = self.http.post(self.url, params=self.params, content=body)
+            r = self.http.post(self.url, params=self.params, content=body.encode("utf-8"))
         except httpx.HTTPError as e:
             raise SinkError(f"InfluxDB {self.url} unreachable: {type(e).__name__}: {e}") from e
         if r.status_code != 204:
@@ -81,13 +80,13 @@ class V2Sink:
         self.client = InfluxDBClient(url=s.url, token=s.token or None, org=s.org, timeout=s.timeout_ms, retries=False)
         self.api = self.client.write_api(write_options=SYNCHRONOUS)
 
-    def write(self, lines: list[str]) -> float:
+    def write(self, body: str) -> float:
         """Write the batch; influxdb-client raises on anything but 204."""
         from influxdb_client.rest import ApiException
 
         t0 = time.perf_counter()
         try:
-            self.api.write(bucket=self.bucket, org=self.org, record="\n".join(lines), write_precision=self.precision)
+            self.api.write(bucket=self.bucket, org=self.org, record=body, write_precision=self.precision)
         except ApiException as e:
             body = e.body.decode("utf-8", "replace") if isinstance(e.body, bytes) else str(e.body or "")
             raise SinkError(f"InfluxDB v2 write answered {e.status}: {body.strip()[:300]}", int(e.status or 0)) from e
