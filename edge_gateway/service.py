@@ -79,6 +79,10 @@ class Gateway:
         intake_thread.start()
         flusher.start()
         source.start()
+        if s.lora.port:
+            from .lora import LoraSource  # pyserial only where a receiver is attached
+
+            LoraSource(s.lora, source.queue, self.stop_event).start()
         systemd.notify("READY=1")
         try:
             self._supervise(worker, flusher, health_sink)

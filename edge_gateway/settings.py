@@ -147,6 +147,17 @@ class HealthSettings:
 
 
 @dataclass
+class LoraSettings:
+    """[lora]: optional serial-attached LoRa receiver feeding the same spool (empty port: off)."""
+
+    port: str = ""
+    baudrate: int = 115200
+
+    def validate(self) -> None:
+        fail_if(self.baudrate <= 0, "lora.baudrate", "must be positive")
+
+
+@dataclass
 class LogSettings:
     """[log]: structured JSON lines on stderr (the journal keeps them under systemd)."""
 
@@ -162,6 +173,7 @@ class GatewaySettings:
     spool: SpoolSettings = field(default_factory=SpoolSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
     health: HealthSettings = field(default_factory=HealthSettings)
+    lora: LoraSettings = field(default_factory=LoraSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
 
