@@ -135,9 +135,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a live process has used (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]],
-                name: str, processes: int = 1) -> tuple[float, float]:
-    """Readings/s draining a pre-queued backlog through the gateway (1 process, or N on $share); peak RSS."""
+                name: str, processes: int = 1) -> tuple[float, float, float]:
+    """Readings/s draining a pre-queued backlog through the gateway (1 process, or N on $share); peak RSS;
+    readings per CPU-second of the gateway processes (independent of what else loads the machine)."""
     db = InfluxV1(influx.url, name)
     db.create_database()
     group = name if processes > 1 else ""
@@ -154,11 +161,12 @@ def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tupl
         procs = [start_gateway(cfg, port, root / f"gateway-{i}.log") for i, (cfg, port) in enumerate(cfgs)]
         t1 = wait_count(db, n)
         rss = max(peak_rss_mb(p.pid) for p in procs)
+        cpu = sum(cpu_s(p.pid) for p in procs)
     finally:
         for p in procs:
             p.terminate()
             p.wait()
-    return n / (t1 - t0), rss
+    return n / (t1 - t0), rss, n / cpu
 
 
 def run_naive(broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]]) -> float:
@@ -279,16 +287,17 @@ def main() -> None:
         broker = Mosquitto(root / "mosquitto", extra_config=extra).start()
         influx = InfluxDB(root / "influxdb").start()
         try:
-            gw_rates, rss = [], []
+            gw_rates, rss, per_cpu = [], [], []
             raw_rates = []
             for rep in range(3):
                 print(f"  run {rep + 1}/3: gateway, raw ceiling", flush=True)
-                r, m = run_gateway(root / f"gw{rep}", broker, influx, messages(GATEWAY_MSGS), f"gw{rep}")
+                r, m, c = run_gateway(root / f"gw{rep}", broker, influx, messages(GATEWAY_MSGS), f"gw{rep}")
                 gw_rates.append(r)
                 rss.append(m)
+                per_cpu.append(c)
                 raw_rates.append(run_raw(influx, messages(GATEWAY_MSGS), rep))
             print("  two gateway processes on one shared subscription", flush=True)
-            two, rss2 = run_gateway(root / "gw-shared", broker, influx, messages(GATEWAY_MSGS), "gwshared", 2)
+            two, _rss2, _cpu2 = run_gateway(root / "gw-shared", broker, influx, messages(GATEWAY_MSGS), "gwshared", 2)
             print("  naive subscriber", flush=True)
             naive = run_naive(broker, influx, messages(NAIVE_MSGS))
             print(f"  latency at {LATENCY_RATE_READINGS_S:,} readings/s", flush=True)
@@ -309,6 +318,8 @@ def main() -> None:
     print(f"latency publish->queryable at {LATENCY_RATE_READINGS_S:,} readings/s for {LATENCY_SECONDS} s: "
           f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {pmax * 1000:.0f} ms   (target p99 < 2000 ms; "
           f"poll every 20 ms)")
+    print(f"gateway CPU cost: {statistics.median(per_cpu):,.0f} readings per CPU-second (one core's worth of work, "
+          f"whatever else runs)")
     print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB per process   (target < 80 MB)")
     print(f"machine load while measuring (1-min load average, {os.cpu_count()} cores): {os.getloadavg()[0]:.1f}")
 

@@ -38,21 +38,25 @@ class Gateway:
         self.gauges = Gauges()
         self.registry = Registry(settings.registry)
         self._read_spool: Spool | None = None
+        self._read_lock = threading.Lock()  # the HTTP threads and the supervisor share one read connection
         self.health: HealthServer | None = None
+        self.failed = False
 
     def snapshot(self) -> dict[str, Any]:
         """The current health snapshot (counters read from the spool file)."""
         assert self._read_spool is not None
         sp = self._read_spool
-        return snapshot(sp.counters(), self.gauges, sp.oldest_received_s(), self.s.mqtt.client_id,
-                        len(self.registry), self.registry.last_error)
+        with self._read_lock:
+            counters, oldest = sp.counters(), sp.oldest_received_s()
+        return snapshot(counters, self.gauges, oldest, self.s.mqtt.client_id, len(self.registry),
+                        self.registry.last_error)
 
     def stop(self) -> None:
         """Ask the service to stop (from a signal handler or another thread)."""
         self.stop_event.set()
 
     def run(self) -> int:
-        """Start everything, supervise until stopped, shut down in order. Returns an exit status."""
+        """Start everything, supervise until stopped, shut down in order. Exit status 1 after an intake failure."""
         s = self.s
         spool_w = Spool(s.spool.path, synchronous=s.spool.synchronous)
         spool_f = Spool(s.spool.path, synchronous=s.spool.synchronous)
@@ -100,7 +104,7 @@ class Gateway:
             health_sink.close()
             for sp in (spool_w, spool_f, self._read_spool):
                 sp.close()
-        return 0
+        return 1 if self.failed else 0
 
     def _guard(self, target: Any) -> None:
         try:
@@ -109,6 +113,7 @@ class Gateway:
             # A spool that cannot be written is fatal: exit so systemd restarts us; nothing unsafe was acked.
             log.exception("intake failed; stopping so the service manager restarts the gateway",
                           extra={"event": "intake_failed"})
+            self.failed = True
             self.stop_event.set()
 
     def _supervise(self, worker: IntakeWorker, flusher: Flusher, health_sink: Any) -> None:
