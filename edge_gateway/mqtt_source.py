@@ -94,4 +94,4 @@ class MqttSource:
             topic = msg.topic
         except UnicodeDecodeError:  # the contract decoder explains bad topics; keep the bytes readable
             topic = msg._topic.decode("utf-8", "replace")
-        self.queue.put(Incoming(topic, msg.payload, msg.mid, msg.qos, self.generation, now))
+        self.queue.put(Incoming(topic, bytes(msg.payload), msg.mid, msg.qos, self.generation, now))

@@ -55,8 +55,8 @@ def parse(doc: Any, source: str) -> tuple[dict[str, Device], list[str]]:
         try:
             if not isinstance(e, dict):
                 raise RegistryError("is not an object")
-            device_id = check_id("device_id", e.get("device_id"))
-            site = check_id("site", e.get("site"))
+            device_id = check_id("device_id", e.get("device_id"))  # type: ignore[arg-type]  # checked inside
+            site = check_id("site", e.get("site"))  # type: ignore[arg-type]
             try:
                 kind = Kind(e.get("kind"))
             except ValueError:

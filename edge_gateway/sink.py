@@ -77,7 +77,7 @@ class V2Sink:
         self.bucket = s.bucket
         self.org = s.org
         self.precision = WritePrecision.MS
-        self.client = InfluxDBClient(url=s.url, token=s.token or None, org=s.org, timeout=s.timeout_ms, retries=False)
+        self.client = InfluxDBClient(url=s.url, token=s.token, org=s.org, timeout=s.timeout_ms, retries=False)
         self.api = self.client.write_api(write_options=SYNCHRONOUS)
 
     def write(self, body: str) -> float:
@@ -86,7 +86,8 @@ class V2Sink:
 
         t0 = time.perf_counter()
         try:
-            self.api.write(bucket=self.bucket, org=self.org, record=body, write_precision=self.precision)
+            self.api.write(bucket=self.bucket, org=self.org, record=body,
+                           write_precision=self.precision)  # type: ignore[arg-type]
         except ApiException as e:
             body = e.body.decode("utf-8", "replace") if isinstance(e.body, bytes) else str(e.body or "")
             raise SinkError(f"InfluxDB v2 write answered {e.status}: {body.strip()[:300]}", int(e.status or 0)) from e

@@ -23,9 +23,10 @@ def test_two_gateways_on_one_shared_subscription_split_the_stream_exactly(mosqui
     assert min(written) > 2_000, f"both gateways did a real share of the work: {written}"
 
 
-@pytest.mark.parametrize("policy", ["block", "drop_oldest"], ids=[
+@pytest.mark.parametrize("policy", ["block", "drop_oldest", "drop_newest"], ids=[
     "block: the spool stops at its limit, the broker keeps the rest, all arrive once InfluxDB is back",
     "drop_oldest: the oldest readings make room, each one counted, the newest kept",
+    "drop_newest: new readings are refused while full, each one counted, the oldest kept",
 ])
 def test_spool_full_follows_the_policy_and_keeps_running(mosquitto, make_influxdb, make_gateway, publisher, policy):
     server = make_influxdb()
@@ -49,7 +50,7 @@ def test_spool_full_follows_the_policy_and_keeps_running(mosquitto, make_influxd
         h = wait_for(lambda: (lambda h: h if h["received_msgs"] == len(messages) else None)(gw.health()), 20,
                      "every message taken")
         assert h["spool_bytes"] <= max_bytes
-        assert h["dropped_oldest"] > 0
+        assert h[f"dropped_{policy.split('_')[1]}"] > 0
     assert h["mqtt_connected"], "the gateway keeps running with a full spool"
     server.start()
     wait_for(lambda: (lambda h: h["received_msgs"] == len(messages) and h["spool_depth_lines"] == 0)(gw.health()),
@@ -60,9 +61,14 @@ def test_spool_full_follows_the_policy_and_keeps_running(mosquitto, make_influxd
     if policy == "block":
         assert got == want
         assert h["dropped_oldest"] == 0
-    else:
+    elif policy == "drop_oldest":
         assert len(got) + h["dropped_oldest"] == len(want), "every reading is either stored or counted as dropped"
         assert set(got) <= set(want)
         assert set(messages[-1].readings) <= set(got), "the newest readings were kept"
         assert not set(messages[0].readings) & set(got), "the oldest readings made room"
+    else:
+        assert len(got) + h["dropped_newest"] == len(want), "every reading is either stored or counted as dropped"
+        assert set(got) <= set(want)
+        assert set(messages[0].readings) <= set(got), "the oldest readings were kept"
+        assert not set(messages[-1].readings) & set(got), "the newest readings were refused"
     db.close()
