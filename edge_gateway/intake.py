@@ -42,6 +42,17 @@ class Incoming:
     received_s: float
 
 
+@dataclass(slots=True)
+class Prepared:
+    """One message after decoding: a dead-letter reason, or its device and (seq, line) pairs."""
+
+    msg: Incoming
+    dead: tuple[str, str] | None  # (code, reason)
+    device_id: str
+    lines: list[tuple[int, str]]
+    counts: Counter[str]
+
+
 @dataclass
 class BatchResult:
     """What one group commit did: messages to acknowledge, messages left for later (spool full)."""
@@ -68,8 +79,36 @@ class Intake:
         log.info("message dead-lettered", extra={"event": "dead_letter", "topic": m.topic[:200], "code": code,
                                                   "reason": reason[:300], "payload_bytes": len(m.payload)})
 
+    def prepare(self, m: Incoming) -> Prepared:
+        """Decode, check and format one message: the CPU work, done outside any transaction."""
+        c: Counter[str] = Counter()
+        try:
+            d = decode(m.topic, m.payload, now_unix_s=m.received_s)
+        except ContractError as e:
+            return Prepared(m, (e.code, str(e)), "", [], c)
+        t = parse_topic(m.topic)
+        tags, code, reason = self.registry.check(t.site, t.kind, t.device_id)
+        if tags is None:
+            return Prepared(m, (code, reason), "", [], c)
+        for rej in d.rejections:
+            c[f"rejected_{rej.code}"] += 1
+        if not d.readings:
+            first = "; ".join(f"readings[{r.index}].{r.field or '*'}: {r.reason}" for r in d.rejections[:5])
+            return Prepared(m, ("no_valid_readings", f"no reading survived decoding: {first}"), "", [], c)
+        c["readings_received"] += len(d.readings)
+        lines: list[tuple[int, str]] = []
+        for r in d.readings:
+            try:
+                lines.append((r.seq, self.lines.line(r, tags)))
+            except ContractError as e:  # cannot happen with registry tags checked at load; counted if it does
+                c[f"rejected_{e.code}"] += 1
+        return Prepared(m, None, t.device_id, lines, c)
+
     def commit(self, batch: list[Incoming]) -> BatchResult:
         """Process `batch` in one transaction; returns which messages are now safe to acknowledge."""
+        # Decoding and formatting happen before BEGIN, so the write lock (which the flusher needs to
+        # delete what InfluxDB confirmed) is held only for the short SQL part.
+        prepared = [self.prepare(m) for m in batch]
         c: Counter[str] = Counter()
         done: list[Incoming] = []
         left: list[Incoming] = []
@@ -78,14 +117,14 @@ class Intake:
         try:
             row = sp.db.execute("SELECT n FROM counters WHERE name = 'spool_bytes'").fetchone()
             held = int(row[0]) if row else 0
-            for i, m in enumerate(batch):
+            for i, p in enumerate(prepared):
                 if self.s.when_full is WhenFull.BLOCK and held >= self.s.max_bytes:
                     # Leave the rest unacknowledged: the broker keeps them until the flusher makes room.
                     left = batch[i:]
                     c["spool_full_waits"] += 1
                     break
-                held += self._one(m, held, c)
-                done.append(m)
+                held += self._store(p, held, c)
+                done.append(p.msg)
             c["received"] += len(done)
             sp.bump(c)
             sp.commit()
@@ -94,53 +133,37 @@ class Intake:
             raise
         return BatchResult(done, left, c)
 
-    def _one(self, m: Incoming, held: int, c: Counter[str]) -> int:
-        """Process one message inside the open transaction; return the spool bytes it added (may be < 0)."""
+    def _store(self, p: Prepared, held: int, c: Counter[str]) -> int:
+        """Store one prepared message inside the open transaction; return the spool bytes it added (may be < 0)."""
         sp = self.spool
-        try:
-            d = decode(m.topic, m.payload, now_unix_s=m.received_s)
-        except ContractError as e:
-            self._dead(m, e.code, str(e), c)
+        c.update(p.counts)
+        if p.dead is not None:
+            self._dead(p.msg, p.dead[0], p.dead[1], c)
             return 0
-        t = parse_topic(m.topic)
-        tags, code, reason = self.registry.check(t.site, t.kind, t.device_id)
-        if tags is None:
-            self._dead(m, code, reason, c)
+        if not p.lines:
             return 0
-        for rej in d.rejections:
-            c[f"rejected_{rej.code}"] += 1
-        if not d.readings:
-            first = "; ".join(f"readings[{r.index}].{r.field or '*'}: {r.reason}" for r in d.rejections[:5])
-            self._dead(m, "no_valid_readings", f"no reading survived decoding: {first}", c)
-            return 0
-        c["readings_received"] += len(d.readings)
-        h = hour_of(m.received_s)
-        lines: list[str] = []
-        keys: list[tuple[str, int]] = []
-        for r in d.readings:
-            if not sp.is_new(r.device_id, r.seq, h):
+        stored = sp.seen_of(p.device_id, [seq for seq, _ln in p.lines])
+        new: list[tuple[int, str]] = []
+        for seq, ln in p.lines:
+            if seq in stored:
                 c["duplicates"] += 1
                 continue
-            try:
-                lines.append(self.lines.line(r, tags))
-                keys.append((r.device_id, r.seq))
-            except ContractError as e:  # cannot happen with registry tags checked at load; counted if it does
-                sp.forget(r.device_id, r.seq)
-                c[f"rejected_{e.code}"] += 1
-        if not lines:
+            stored.add(seq)  # the same seq twice in one message is a duplicate too
+            new.append((seq, ln))
+        if not new:
             return 0
+        lines = [ln for _seq, ln in new]
         n_bytes = sum(len(x) for x in lines) + len(lines)
         policy = self.s.when_full
         if policy is WhenFull.DROP_NEWEST and held + n_bytes > self.s.max_bytes:
-            for k in keys:
-                sp.forget(*k)
             c["dropped_newest"] += len(lines)
             return 0
         freed = 0
         if policy is WhenFull.DROP_OLDEST and held + n_bytes > self.s.max_bytes:
             lost_lines, freed = sp.drop_oldest(held + n_bytes - self.s.max_bytes)
             c["dropped_oldest"] += lost_lines
-        added = sp.append(m.received_s, lines)
+        sp.remember(p.device_id, [seq for seq, _ln in new], hour_of(p.msg.received_s))
+        added = sp.append(p.msg.received_s, lines)
         c["spooled"] += len(lines)
         return added - freed
 

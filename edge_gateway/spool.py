@@ -99,16 +99,19 @@ class Spool:
             self.db.execute("ROLLBACK")
 
     # -- intake side --------------------------------------------------------------------------
-    def is_new(self, device_id: str, seq: int, received_h: int) -> bool:
-        """Record (device_id, seq) as seen; False when it was already seen (a duplicate)."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO seen(device_id, seq, received_h) VALUES (?, ?, ?)", (device_id, seq, received_h)
-        )
-        return cur.rowcount == 1
+    def seen_of(self, device_id: str, seqs: list[int]) -> set[int]:
+        """Which of a device's seqs were already stored (dedup), in one query per 500."""
+        out: set[int] = set()
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i:i + 500]
+            q = f"SELECT seq FROM seen WHERE device_id = ? AND seq IN ({','.join('?' * len(chunk))})"
+            out.update(row[0] for row in self.db.execute(q, (device_id, *chunk)))
+        return out
 
-    def forget(self, device_id: str, seq: int) -> None:
-        """Un-see a key (a reading that was dropped before it was stored, so a redelivery may store it)."""
-        self.db.execute("DELETE FROM seen WHERE device_id = ? AND seq = ?", (device_id, seq))
+    def remember(self, device_id: str, seqs: list[int], received_h: int) -> None:
+        """Record a device's seqs as stored, inside the transaction that stores them."""
+        self.db.executemany("INSERT OR IGNORE INTO seen(device_id, seq, received_h) VALUES (?, ?, ?)",
+                            [(device_id, s, received_h) for s in seqs])
 
     def append(self, received_s: float, lines: list[str]) -> int:
         """Add one message's lines; return the bytes added."""
