@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+import tomllib
 
 from yukimizu.settings import SettingsError
 
@@ -58,6 +59,22 @@ def _settings(args: argparse.Namespace) -> gw_settings.GatewaySettings:
         raise SystemExit(2) from None
 
 
+def _health_port(config: str | None) -> int:
+    """[health] port from the environment, else the config file, else the default; nothing else is checked,
+    so `status` works on a machine where the rest of the config is not readable."""
+    env = os.environ.get(f"{gw_settings.ENV_PREFIX}__HEALTH__PORT")
+    try:
+        if env:
+            return int(env)
+        if config:
+            with open(config, "rb") as f:
+                return int(tomllib.load(f).get("health", {}).get("port", gw_settings.HealthSettings().port))
+    except (OSError, ValueError, tomllib.TOMLDecodeError) as e:
+        print(f"設定エラー / settings error: health.port: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return gw_settings.HealthSettings().port
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the gateway until SIGTERM."""
     s = _settings(args)
@@ -74,12 +91,7 @@ def status(args: argparse.Namespace) -> int:
 
     from .health import fetch
 
-    if args.port is not None:
-        port = args.port
-    elif args.config is None and not any(k.startswith(gw_settings.ENV_PREFIX + "__") for k in os.environ):
-        port = gw_settings.HealthSettings().port
-    else:
-        port = _settings(args).health.port
+    port = args.port if args.port is not None else _health_port(args.config)
     try:
         snap = fetch(port)
     except httpx.HTTPError as e:

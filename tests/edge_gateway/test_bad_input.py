@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from gateway_harness import BASE_T_UNIX_S, Message, expected, registry_doc, soil_message, stored, wait_for
@@ -98,6 +100,10 @@ def test_bad_messages_are_dead_lettered_with_reasons_and_good_readings_all_store
         assert topic == msg.topic
         assert reason, "every dead letter says why"
         assert payload == msg.payload[:8192], "the raw bytes are kept (bounded) for a person to inspect"
+    out = subprocess.run([sys.executable, "-m", "yukimizu.cli", "gateway", "dead-letters", "--config",
+                          str(gw.config_path), "--limit", "3"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("JST") == 3 and "wrong_site" in out.stdout and "kanagi" in out.stdout
     h = gw.health()
     assert h["dead_letters"] == len(BAD)
     assert h["rejected_by_reason"]["wrong_type"] == 2  # the smuggled string and "3.7"
