@@ -1,6 +1,6 @@
 """The intake: MQTT messages in, one group commit to the spool, then their PUBACKs.
 
-Each message is decoded with the wire contract, checked against the registry, deduplicated by
+Each message is checked against the registry, decoded with the wire contract, deduplicated by
 (device_id, seq) and turned into line protocol with the registry's tags. Messages that cannot be
 stored go to the dead-letter table with the reason; per-field and per-reading rejections are
 counted by code. All of it, counters included, commits in one transaction per batch, and only
@@ -16,10 +16,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from yukimizu.contract import ContractError, decode
+from yukimizu.contract import ContractError
 from yukimizu.contract.topics import parse_topic
 
-from .fastline import LineBuilder
+from .decoding import DecoderPool, Job, decode_chunk
 from .registry import Registry
 from .settings import SpoolSettings, WhenFull
 from .spool import Spool, hour_of
@@ -50,7 +50,7 @@ class Prepared:
     dead: tuple[str, str] | None  # (code, reason)
     device_id: str
     lines: list[tuple[int, str]]
-    counts: Counter[str]
+    counts: dict[str, int]
 
 
 @dataclass
@@ -65,11 +65,11 @@ class BatchResult:
 class Intake:
     """Turns batches of messages into spool transactions."""
 
-    def __init__(self, spool: Spool, registry: Registry, settings: SpoolSettings):
+    def __init__(self, spool: Spool, registry: Registry, settings: SpoolSettings, pool: DecoderPool | None = None):
         self.spool = spool
         self.registry = registry
         self.s = settings
-        self.lines = LineBuilder()
+        self.pool = pool
 
     def _dead(self, m: Incoming, code: str, reason: str, c: Counter[str]) -> None:
         self.spool.dead_letter(m.received_s, m.topic, code, reason, m.payload,
@@ -79,36 +79,35 @@ class Intake:
         log.info("message dead-lettered", extra={"event": "dead_letter", "topic": m.topic[:200], "code": code,
                                                   "reason": reason[:300], "payload_bytes": len(m.payload)})
 
-    def prepare(self, m: Incoming) -> Prepared:
-        """Decode, check and format one message: the CPU work, done outside any transaction."""
-        c: Counter[str] = Counter()
-        try:
-            d = decode(m.topic, m.payload, now_unix_s=m.received_s)
-        except ContractError as e:
-            return Prepared(m, (e.code, str(e)), "", [], c)
-        t = parse_topic(m.topic)
-        tags, code, reason = self.registry.check(t.site, t.kind, t.device_id)
-        if tags is None:
-            return Prepared(m, (code, reason), "", [], c)
-        for rej in d.rejections:
-            c[f"rejected_{rej.code}"] += 1
-        if not d.readings:
-            first = "; ".join(f"readings[{r.index}].{r.field or '*'}: {r.reason}" for r in d.rejections[:5])
-            return Prepared(m, ("no_valid_readings", f"no reading survived decoding: {first}"), "", [], c)
-        c["readings_received"] += len(d.readings)
-        lines: list[tuple[int, str]] = []
-        for r in d.readings:
+    def prepare(self, batch: list[Incoming]) -> list[Prepared]:
+        """Check topics and the registry here, decode and format (here or in the pool): no transaction yet."""
+        out: list[Prepared | None] = []
+        jobs: list[Job] = []
+        todo: list[int] = []
+        for m in batch:
             try:
-                lines.append((r.seq, self.lines.line(r, tags)))
-            except ContractError as e:  # cannot happen with registry tags checked at load; counted if it does
-                c[f"rejected_{e.code}"] += 1
-        return Prepared(m, None, t.device_id, lines, c)
+                t = parse_topic(m.topic)
+            except ContractError as e:
+                out.append(Prepared(m, (e.code, str(e)), "", [], {}))
+                continue
+            tags, code, reason = self.registry.check(t.site, t.kind, t.device_id)
+            if tags is None:
+                out.append(Prepared(m, (code, reason), "", [], {}))
+                continue
+            todo.append(len(out))
+            out.append(None)
+            jobs.append((m.topic, m.payload, m.received_s, tags))
+        results = self.pool.run(jobs) if self.pool is not None else decode_chunk(jobs)
+        for i, (dead, lines, counts) in zip(todo, results):
+            m = batch[i]
+            out[i] = Prepared(m, dead, parse_topic(m.topic).device_id if dead is None else "", lines, counts)
+        return [p for p in out if p is not None]
 
     def commit(self, batch: list[Incoming]) -> BatchResult:
         """Process `batch` in one transaction; returns which messages are now safe to acknowledge."""
         # Decoding and formatting happen before BEGIN, so the write lock (which the flusher needs to
         # delete what InfluxDB confirmed) is held only for the short SQL part.
-        prepared = [self.prepare(m) for m in batch]
+        prepared = self.prepare(batch)
         c: Counter[str] = Counter()
         done: list[Incoming] = []
         left: list[Incoming] = []

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from . import systemd
+from .decoding import DecoderPool
 from .flusher import Flusher
 from .health import HealthServer
 from .intake import Intake, IntakeWorker
@@ -65,7 +66,8 @@ class Gateway:
         sink = make_sink(s.influxdb)
         health_sink = make_sink(s.influxdb)
         source = MqttSource(s.mqtt, self.gauges)
-        worker = IntakeWorker(Intake(spool_w, self.registry, s.spool), source, s.spool,
+        pool = DecoderPool(s.intake.workers) if s.intake.workers else None
+        worker = IntakeWorker(Intake(spool_w, self.registry, s.spool, pool), source, s.spool,
                               s.registry.require_known_devices)
         flusher = Flusher(spool_f, sink, s.influxdb, s.spool, self.gauges, self.stop_event, self.wake_flusher)
         intake_thread = threading.Thread(target=self._guard, args=(worker.run,), name="intake", daemon=True)
@@ -102,6 +104,8 @@ class Gateway:
                 self.health.stop()
             sink.close()
             health_sink.close()
+            if pool is not None:
+                pool.close()
             for sp in (spool_w, spool_f, self._read_spool):
                 sp.close()
         return 1 if self.failed else 0

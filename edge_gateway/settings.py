@@ -111,6 +111,16 @@ class SpoolSettings:
 
 
 @dataclass
+class IntakeSettings:
+    """[intake]: where decoding runs."""
+
+    workers: int = 0
+
+    def validate(self) -> None:
+        fail_if(not 0 <= self.workers <= 16, "intake.workers", "must be 0..16 (0: decode in the gateway process)")
+
+
+@dataclass
 class RegistrySettings:
     """[registry]: device metadata (field, vehicle, route) and which devices may write."""
 
@@ -171,6 +181,7 @@ class GatewaySettings:
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     influxdb: InfluxSettings = field(default_factory=InfluxSettings)
     spool: SpoolSettings = field(default_factory=SpoolSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     lora: LoraSettings = field(default_factory=LoraSettings)

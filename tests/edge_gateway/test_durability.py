@@ -1,6 +1,7 @@
 """No reading lost, none doubled: kill -9 of the gateway, InfluxDB down, broker restarted."""
 from __future__ import annotations
 
+import os
 import random
 import time
 
@@ -89,3 +90,28 @@ def test_broker_restarted_mid_run_session_resumes_exactly(make_mosquitto, influx
     h = gw.health()
     assert h["mqtt_connects"] >= 2, "the gateway reconnected to the restarted broker"
     assert h["written"] == 20_000
+
+
+def test_decoder_worker_processes_store_the_same_and_die_with_the_gateway(mosquitto, influx, make_gateway, publisher):
+    messages = workload(n_devices=20, msgs_per_device=50, readings_per_msg=10)  # 10,000 readings
+    gw = make_gateway(mosquitto.port, influx.url, influx.database, registry=soil_registry(20),
+                      settings={"intake": {"workers": 2}}).start()
+    pub = publisher(mosquitto.port)
+    pub.publish_in_background(messages, rate_msgs_s=1000)
+    wait_for(lambda: gw.health()["written"] > 0, 20, "first readings written")
+    group = gw.proc.pid  # start_new_session: the gateway leads its own process group, workers included
+    gw.kill9()
+
+    def group_gone() -> bool:
+        try:
+            os.killpg(group, 0)
+            return False
+        except ProcessLookupError:
+            return True
+    wait_for(group_gone, 10, "decoder workers to exit after the gateway was killed")
+    gw.start()
+    pub.done.wait(30)
+    pub.wait_acked(len(messages))
+    wait_for(lambda: gw.health()["written"] >= 10_000, 60, "all readings written")
+    assert stored(influx) == expected(messages)
+    assert gw.counters()["written"] == 10_000
