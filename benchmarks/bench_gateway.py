@@ -94,7 +94,7 @@ def wait_count(db: InfluxV1, n: int, timeout_s: float = 600) -> float:
 
 
 def gateway_config(root: Path, broker: Mosquitto, influx: InfluxDB, db: str, client_id: str,
-                   shared_group: str = "") -> tuple[Path, int]:
+                   shared_group: str = "", workers: int = 0) -> tuple[Path, int]:
     port = free_port()
     root.mkdir(parents=True, exist_ok=True)
     reg = root / "devices.json"
@@ -107,6 +107,7 @@ def gateway_config(root: Path, broker: Mosquitto, influx: InfluxDB, db: str, cli
         f'[influxdb]\nurl = "{influx.url}"\ndatabase = "{db}"\nbatch_size = 5000\nflush_interval_ms = 200\n'
         f'[spool]\npath = "{root / (client_id + ".sqlite3")}"\nsynchronous = "full"\n'
         f'[registry]\npath = "{reg}"\ncache_path = "{root / "reg-cache.json"}"\n'
+        f'[intake]\nworkers = {workers}\n'
         f'[health]\nport = {port}\ninterval_s = 5\n[log]\nlevel = "warning"\n')
     return cfg, port
 
@@ -127,12 +128,27 @@ def start_gateway(cfg: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"gateway did not start; see {log}")
 
 
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set) of a live process, MB."""
-    for ln in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if ln.startswith("VmHWM:"):
-            return int(ln.split()[1]) / 1024
-    return float("nan")
+def children(pid: int) -> list[int]:
+    """Direct child processes of pid (the decoder workers)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def peak_rss_mb(pid: int, with_children: bool = False) -> float:
+    """VmHWM (peak resident set) of a live process, MB; with its children added when asked."""
+    total = 0.0
+    for p in [pid, *(children(pid) if with_children else [])]:
+        for ln in Path(f"/proc/{p}/status").read_text().splitlines():
+            if ln.startswith("VmHWM:"):
+                total += int(ln.split()[1]) / 1024
+    return total
 
 
 def cpu_s(pid: int) -> float:
@@ -142,7 +158,7 @@ def cpu_s(pid: int) -> float:
 
 
 def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]],
-                name: str, processes: int = 1) -> tuple[float, float, float]:
+                name: str, processes: int = 1, workers: int = 0) -> tuple[float, float, float]:
     """Readings/s draining a pre-queued backlog through the gateway (1 process, or N on $share); peak RSS;
     readings per CPU-second of the gateway processes (independent of what else loads the machine)."""
     db = InfluxV1(influx.url, name)
@@ -151,7 +167,7 @@ def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tupl
     cfgs = []
     for i in range(processes):
         cid = f"bench-{name}-{i}"
-        cfgs.append(gateway_config(root, broker, influx, name, cid, group))
+        cfgs.append(gateway_config(root, broker, influx, name, cid, group, workers))
         register_session(broker.port, cid, f"$share/{group}/yukimizu/v1/#" if group else "yukimizu/v1/#")
     publish(broker.port, msgs)
     n = len(msgs) * READINGS_PER_MSG
@@ -160,8 +176,8 @@ def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tupl
     try:
         procs = [start_gateway(cfg, port, root / f"gateway-{i}.log") for i, (cfg, port) in enumerate(cfgs)]
         t1 = wait_count(db, n)
-        rss = max(peak_rss_mb(p.pid) for p in procs)
-        cpu = sum(cpu_s(p.pid) for p in procs)
+        rss = max(peak_rss_mb(p.pid, with_children=True) for p in procs)
+        cpu = sum(cpu_s(p.pid) + sum(cpu_s(c) for c in children(p.pid)) for p in procs)
     finally:
         for p in procs:
             p.terminate()
@@ -298,6 +314,9 @@ def main() -> None:
                 raw_rates.append(run_raw(influx, messages(GATEWAY_MSGS), rep))
             print("  two gateway processes on one shared subscription", flush=True)
             two, _rss2, _cpu2 = run_gateway(root / "gw-shared", broker, influx, messages(GATEWAY_MSGS), "gwshared", 2)
+            print("  gateway with 2 decoder worker processes", flush=True)
+            wk, rss_wk, _cpu_wk = run_gateway(root / "gw-workers", broker, influx, messages(GATEWAY_MSGS), "gwworkers",
+                                              workers=2)
             print("  naive subscriber", flush=True)
             naive = run_naive(broker, influx, messages(NAIVE_MSGS))
             print(f"  latency at {LATENCY_RATE_READINGS_S:,} readings/s", flush=True)
@@ -311,6 +330,8 @@ def main() -> None:
     print(f"{'case':<46}{'readings/s':>12}")
     print(f"{'gateway (spool fsync, PUBACK after commit)':<46}{gw:>12,.0f}   runs {', '.join(f'{x:,.0f}' for x in gw_rates)}")
     print(f"{'two gateways on $share (scale-out, 2 cores)':<46}{two:>12,.0f}   ratio to raw {two / raw:.2f}")
+    print(f"{'gateway, [intake] workers = 2':<46}{wk:>12,.0f}   ratio to raw {wk / raw:.2f}, "
+          f"RSS with workers {rss_wk:.0f} MB")
     print(f"{'naive subscriber (one HTTP write per message)':<46}{naive:>12,.0f}")
     print(f"{'raw ceiling (5,000-line batches, no MQTT)':<46}{raw:>12,.0f}   runs {', '.join(f'{x:,.0f}' for x in raw_rates)}")
     print(f"gateway / raw ceiling  {gw / raw:6.2f}   (target >= 0.50)")
