@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from yukimizu.contract import ContractError
+from yukimizu.contract import Channel, ContractError
 from yukimizu.contract.topics import parse_topic
 
 from .decoding import DecoderPool, Job, decode_chunk
@@ -89,6 +89,11 @@ class Intake:
                 t = parse_topic(m.topic)
             except ContractError as e:
                 out.append(Prepared(m, (e.code, str(e)), "", [], {}))
+                continue
+            if t.channel is not Channel.TELEMETRY:
+                # The default filter yukimizu/v1/# also brings devices' retained status and the
+                # server's config messages: not readings, not faults. Counted and acknowledged.
+                out.append(Prepared(m, None, "", [], {f"ignored_{t.channel.value}": 1}))
                 continue
             tags, code, reason = self.registry.check(t.site, t.kind, t.device_id)
             if tags is None:

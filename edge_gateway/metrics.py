@@ -66,6 +66,8 @@ def snapshot(counters: dict[str, int], gauges: Gauges, oldest_received_s: float 
         "dead_letters": counters.get("dead_letters", 0),
         "dead_letters_by_reason": dead,
         "rejected_by_reason": rejected,
+        "ignored_status": counters.get("ignored_status", 0),
+        "ignored_config": counters.get("ignored_config", 0),
         "dropped_oldest": counters.get("dropped_oldest", 0),
         "dropped_newest": counters.get("dropped_newest", 0),
         "spool_full_waits": counters.get("spool_full_waits", 0),
