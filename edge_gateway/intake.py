@@ -112,6 +112,12 @@ class Intake:
         """Process `batch` in one transaction; returns which messages are now safe to acknowledge."""
         # Decoding and formatting happen before BEGIN, so the write lock (which the flusher needs to
         # delete what InfluxDB confirmed) is held only for the short SQL part.
+        if self.s.when_full is WhenFull.BLOCK and self._held() >= self.s.max_bytes:
+            # Still full: do not decode what cannot be stored; count the wait.
+            self.spool.begin()
+            self.spool.bump({"spool_full_waits": 1})
+            self.spool.commit()
+            return BatchResult([], batch, Counter({"spool_full_waits": 1}))
         prepared = self.prepare(batch)
         c: Counter[str] = Counter()
         done: list[Incoming] = []
@@ -119,8 +125,7 @@ class Intake:
         sp = self.spool
         sp.begin()
         try:
-            row = sp.db.execute("SELECT n FROM counters WHERE name = 'spool_bytes'").fetchone()
-            held = int(row[0]) if row else 0
+            held = self._held()
             for i, p in enumerate(prepared):
                 if self.s.when_full is WhenFull.BLOCK and held >= self.s.max_bytes:
                     # Leave the rest unacknowledged: the broker keeps them until the flusher makes room.
@@ -136,6 +141,10 @@ class Intake:
             sp.rollback()
             raise
         return BatchResult(done, left, c)
+
+    def _held(self) -> int:
+        row = self.spool.db.execute("SELECT n FROM counters WHERE name = 'spool_bytes'").fetchone()
+        return int(row[0]) if row else 0
 
     def _store(self, p: Prepared, held: int, c: Counter[str]) -> int:
         """Store one prepared message inside the open transaction; return the spool bytes it added (may be < 0)."""
