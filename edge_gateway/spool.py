@@ -9,7 +9,6 @@ change in the same transactions, so a kill -9 at any instant leaves them consist
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,8 +218,3 @@ class Spool:
 def hour_of(t_unix_s: float) -> int:
     """Hours since the epoch: the granularity of the dedup window."""
     return int(t_unix_s // 3600)
-
-
-def now_s() -> float:
-    """Wall-clock Unix seconds (UTC)."""
-    return time.time()
