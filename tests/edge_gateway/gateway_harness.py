@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,12 +22,25 @@ from typing import Any
 import httpx
 import paho.mqtt.client as mqtt
 from yukimizu.influx import InfluxV1
-from yukimizu.servers import free_port
+from yukimizu.servers import Mosquitto, free_port
 
 SITE = "goshogawara"
-# Started as root, Mosquitto drops to user `mosquitto`, which cannot write its persistence file in our
-# temp folder: queued messages would vanish on restart. `user root` keeps it able to save (no effect otherwise).
-ROOT_BROKER_CONFIG = "user root\n" if os.geteuid() == 0 else ""
+
+
+def _root_broker_config() -> str:
+    """`user root` when running as root and the harness does not already set a user.
+
+    Started as root, Mosquitto drops to user `mosquitto`, which cannot write its persistence file in our
+    temp folder: queued messages would vanish on restart. (Newer yukimizu.servers set `user` themselves,
+    and Mosquitto refuses a second one.)"""
+    if os.geteuid() != 0:
+        return ""
+    with tempfile.TemporaryDirectory() as d:
+        conf = Mosquitto(Path(d)).write_config().read_text()
+    return "" if any(ln.startswith("user ") for ln in conf.splitlines()) else "user root\n"
+
+
+ROOT_BROKER_CONFIG = _root_broker_config()
 BASE_T_UNIX_S = int(time.time()) - 10 * 86400  # ten days ago: inside the contract's clock window
 
 
