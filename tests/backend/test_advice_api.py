@@ -3,6 +3,7 @@ registry, advice from the API, written back as the `advice` measurement, paddy a
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
@@ -222,3 +223,56 @@ def test_leaking_paddy_is_flagged_within_hours_and_alerted_once(settings: Backen
     assert [(b["event"], b["alert"]["rule"], b["alert"]["subject"]) for b in hooks] == [("raised", "paddy_leak", "paddy")]
     assert hooks[0]["alert"]["severity"] == "critical"
     assert "漏水の疑い" in hooks[0]["text"] and "Possible leak" in hooks[0]["text"]
+
+
+def test_paddy_alerts_are_raised_once_per_condition_and_cleared_when_it_ends(
+        settings: BackendSettings, influx: InfluxV1, receiver: Receiver, feed: Path) -> None:
+    # 10 June 05:00 JST: two paddies tillering (band 2-4 cm), one set to meiosis by the farmer; 16 C tomorrow night.
+    now = jst_s("2026-06-10T05:00")
+    levels = {"dry": 0.5, "brim": 7.5, "booting": 11.0}
+    write_forecast(feed, date(2026, 6, 10), [18.0, 16.0, 18.0], [25.0] * 3)
+    with make_client(settings, feed, webhook_urls=[receiver.url + "/hook"]) as c:
+        site(c)
+        add_field(c, "dry", "paddy", transplant_date="2026-05-20")
+        add_field(c, "brim", "paddy", transplant_date="2026-05-20", level_max_cm=8.0)  # outlet boards at 8 cm
+        add_field(c, "booting", "paddy", transplant_date="2026-05-20", growth_stage="meiosis")
+
+        def tick(t: float) -> Any:
+            for fid, level in levels.items():
+                publish(influx, SITE, "water", f"w-{fid}", [(t - 600 * i, {"level_cm": level}) for i in range(6)],
+                        field_id=fid)
+            report = c.portal.call(c.app.state.alerts.tick, int(t * 1000))  # type: ignore[attr-defined,union-attr]
+            assert not report.rule_errors
+            return report
+
+        first = tick(now)
+        assert sorted(first.raised) == [("paddy_cold_night", "booting"), ("paddy_low", "dry"),
+                                        ("paddy_overflow", "brim")]
+        assert tick(now + 1800).raised == []  # still true: no second alert
+        levels["dry"] = 3.0  # the farmer let water in
+        third = tick(now + 3600)
+        assert third.raised == [] and third.cleared == [("paddy_low", "dry")]
+    hooks = [(b["event"], b["alert"]["rule"], b["alert"]["subject"]) for b in receiver.bodies()]
+    assert sorted(hooks) == [("cleared", "paddy_low", "dry"), ("raised", "paddy_cold_night", "booting"),
+                             ("raised", "paddy_low", "dry"), ("raised", "paddy_overflow", "brim")]
+    cold = next(b for b in receiver.bodies() if b["alert"]["rule"] == "paddy_cold_night")
+    assert "深水にしてください: 15 cm 以上" in cold["text"] and "6月11日" in cold["text"]
+
+
+def test_the_advice_job_in_the_app_writes_advice_on_its_own(settings: BackendSettings, influx: InfluxV1) -> None:
+    advice = replace(settings.advice, enabled=True, interval_s=1.0)
+    start_ms = int(time.time() * 1000)
+    with TestClient(create_app(replace(settings, advice=advice))) as c:
+        site(c)
+        add_field(c, "paddy", "paddy", transplant_date="2026-05-20")
+        deadline = time.monotonic() + 10
+        rows: list[dict[str, Any]] = []
+        while not rows and time.monotonic() < deadline:
+            time.sleep(0.2)
+            rows = influx.rows(f'SELECT "action", "message_ja" FROM "{schema.ADVICE}" GROUP BY "{schema.TAG_FIELD}"')
+    end_ms = int(time.time() * 1000)
+    assert rows, "the job wrote nothing within 10 s"
+    hour_ms = 3_600_000
+    assert [r["field_id"] for r in rows] == ["paddy"]
+    assert rows[0]["time"] in {start_ms // hour_ms * hour_ms, end_ms // hour_ms * hour_ms}  # the hour's bucket
+    assert rows[0]["action"] and rows[0]["message_ja"]
