@@ -171,7 +171,8 @@ def test_site_advice_is_sorted_by_urgency_and_written_back_once_per_bucket(
     for t in (now, "2026-07-27T05:40", "2026-07-27T06:10"):
         r = client.post("/api/v1/advice/run", json={"site": SITE, "at_ms": at_ms(t)})
         assert r.status_code == 200 and r.json()["written"] == {SITE: 4} and not r.json()["errors"], r.text
-    q = (f'SELECT "{schema.ADVICE_ACTION}", "urgency", "amount_mm", "amount_l", "{schema.ADVICE_TARGET_MIN_CM}", '
+    q = (f'SELECT "{schema.ADVICE_ACTION}", "{schema.ADVICE_URGENCY}", "{schema.ADVICE_AMOUNT_MM}", '
+         f'"{schema.ADVICE_AMOUNT_L}", "{schema.ADVICE_TARGET_MIN_CM}", '
          f'"{schema.ADVICE_TARGET_MAX_CM}", "{schema.ADVICE_MESSAGE_JA}", "{schema.ADVICE_MESSAGE_EN}" '
          f'FROM "{schema.ADVICE}" WHERE "{schema.TAG_SITE}" = \'{SITE}\' GROUP BY "{schema.TAG_FIELD}"')
     points = {}
