@@ -30,11 +30,11 @@ _DURATION_MS = {"s": 1000, "m": 60_000, "h": 3_600_000}
 
 def day_start_ms(day: np.datetime64) -> int:
     """UTC ms of 00:00 JST on a calendar day."""
-    return int(np.datetime64(day, "D").astype(np.int64)) * DAY_MS - JST_OFFSET_MS
+    return int(np.asarray(day, dtype="datetime64[D]").astype(np.int64)) * DAY_MS - JST_OFFSET_MS
 
 
 def _day_columns(s: Series, first_day: np.datetime64, d: int) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
-    col = (s.times_ms + JST_OFFSET_MS) // DAY_MS - int(np.datetime64(first_day, "D").astype(np.int64))
+    col = (s.times_ms + JST_OFFSET_MS) // DAY_MS - int(np.asarray(first_day, dtype="datetime64[D]").astype(np.int64))
     return col, (col >= 0) & (col < d)
 
 
@@ -97,10 +97,13 @@ async def daily_weather(history: History, site: str, days: NDArray[np.datetime64
 
 
 async def field_history(history: History, site: str, ids: list[str], days: NDArray[np.datetime64], now_ms: int,
-                        level_hours: float, level_every: str) -> EngineHistory:
-    """Daily soil moisture and the recent paddy level series of the fields `ids` (rows in that order)."""
+                        level_hours: float, level_every: str, whole_site: bool = False) -> EngineHistory:
+    """Daily soil moisture and the recent paddy level series of the fields `ids` (rows in that order).
+
+    whole_site: ids are all the site's fields, so the queries filter on the site alone (no long OR of ids).
+    """
     d = len(days)
-    tags = {"site": site, "field_id": ids}
+    tags: dict[str, str | list[str]] = {"site": site} if whole_site else {"site": site, "field_id": ids}
     soil = await history.buckets("soil", {"vwc_pct": Agg.MEAN}, start_ms=day_start_ms(days[0]),
                                  end_ms=day_start_ms(days[-1]) + DAY_MS, interval="1d", tags=tags,
                                  group_by=("field_id",))

@@ -137,10 +137,11 @@ class Advisor:
     async def for_site(self, site: str, now_ms: int | None = None) -> SiteAdvice:
         """Every field of the site, most urgent first (NotFound when the site does not exist)."""
         self.registry.get("sites", site)
-        return await self.for_rows(site, self.registry.list("fields", site=site), now_ms)
+        return await self.for_rows(site, self.registry.list("fields", site=site), now_ms, whole_site=True)
 
-    async def for_rows(self, site: str, rows: list[dict[str, Any]], now_ms: int | None) -> SiteAdvice:
-        """Advice for these registry rows of one site, most urgent first."""
+    async def for_rows(self, site: str, rows: list[dict[str, Any]], now_ms: int | None,
+                       whole_site: bool = False) -> SiteAdvice:
+        """Advice for these registry rows of one site (whole_site: all of its fields), most urgent first."""
         now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
         today = jst_day(np.array([now_ms // 1000]))[0]
         days = today - np.arange(self.cfg.history_days, 0, -1).astype("timedelta64[D]")
@@ -155,9 +156,10 @@ class Advisor:
         if split.table is not None:
             ids = [r["id"] for r in split.rows]
             hist = await field_history(self.history, site, ids, days, now_ms, self.cfg.level_hours,
-                                       self.cfg.level_every)
+                                       self.cfg.level_every, whole_site)
             advice = advise(split.table, hist, wx, now_unix_s=now_ms / 1000.0, rules=self.rules)
-            has_vwc = np.isfinite(hist.vwc_pct).any(axis=1) if hist.vwc_pct is not None else np.zeros(len(ids), bool)
+            has_vwc = np.zeros(len(ids), bool) if hist.vwc_pct is None else np.isfinite(hist.vwc_pct).any(axis=1)
+            has_vwc = np.asarray(has_vwc, bool)
             for i, (row, a) in enumerate(zip(split.rows, advice)):
                 missing = list(split.gaps.get(row["id"], []))
                 if row["crop"] != "paddy" and not has_vwc[i] and a.action is not Action.OFF_SEASON:

@@ -57,7 +57,7 @@ async def site_advice(advisor: AdvisorDep, site: str = Query(description="site i
 @router.post("/api/v1/advice/run", response_model=AdviceRunOut, summary="Compute and write advice now")
 async def run(advisor: AdvisorDep, body: AdviceRunRequest | None = None) -> AdviceRunOut:
     """The step the schedule runs every advice.interval_s; a second run in the same bucket replaces the first."""
-    body = body or AdviceRunRequest()
+    body = body or AdviceRunRequest(site=None, at_ms=None)
     try:
         return AdviceRunOut(**await advisor.run_once(body.at_ms, body.site))
     except NotFound as e:
