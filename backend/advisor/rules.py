@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.agronomy import paddy
+
 from ..alerts.rules import Condition, Evaluation, Rule, RuleContext, Severity
 from ..settings import BackendSettings
 from .service import Advisor, FieldAdvice
@@ -26,11 +28,12 @@ class _PaddyAdvice:
     def __init__(self) -> None:
         self._key: tuple[int, int] | None = None
         self._rows: list[FieldAdvice] = []
+        self._rules = paddy.load_rules()  # read the stage table once, not at every evaluation
 
     async def get(self, ctx: RuleContext) -> list[FieldAdvice]:
         key = (id(ctx), ctx.now_ms)
         if key != self._key:
-            advisor = Advisor(ctx.settings, ctx.registry, ctx.history)
+            advisor = Advisor(ctx.settings, ctx.registry, ctx.history, rules=self._rules)
             paddies = ctx.registry.list("fields", crop="paddy")
             rows: list[FieldAdvice] = []
             for site in sorted({f["site"] for f in paddies}):
