@@ -2,10 +2,13 @@
 registry, advice from the API, written back as the `advice` measurement, paddy alerts delivered to a receiver."""
 from __future__ import annotations
 
+import json
 import math
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +27,8 @@ from yukimizu.influx import InfluxV1
 SITE = "goshogawara"
 
 
-def make_client(settings: BackendSettings, feed: Path | None, **alerts: Any) -> TestClient:
-    """The app with the site's forecast feed (a file) and optional alert settings."""
+def make_client(settings: BackendSettings, feed: Path | str | None, **alerts: Any) -> TestClient:
+    """The app with the site's forecast feed (a file or URL) and optional alert settings."""
     advice = replace(settings.advice, forecast_feeds=[f"{SITE}={feed}"] if feed else [])
     api = replace(settings.api, plugins=["backend.advisor.plugin"])
     return TestClient(create_app(replace(settings, advice=advice, api=api,
@@ -277,3 +280,49 @@ def test_the_advice_job_in_the_app_writes_advice_on_its_own(settings: BackendSet
     assert [r["field_id"] for r in rows] == ["paddy"]
     assert rows[0]["time"] in {start_ms // hour_ms * hour_ms, end_ms // hour_ms * hour_ms}  # the hour's bucket
     assert rows[0]["action"] and rows[0]["message_ja"]
+
+
+@pytest.fixture
+def feed_server() -> Iterator[tuple[str, dict[str, tuple[int, str, bytes]]]]:
+    """A local HTTP server answering GET path -> (status, content type, body) from a dict the test fills."""
+    pages: dict[str, tuple[int, str, bytes]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            status, ctype, body = pages.get(self.path, (404, "text/plain", b"not found"))
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", pages
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_forecast_feed_over_http_is_used_and_a_failing_one_is_named(
+        settings: BackendSettings, influx: InfluxV1, feed_server: tuple[str, dict[str, tuple[int, str, bytes]]]) -> None:
+    url, pages = feed_server
+    days = [{"date": f"2026-07-{27 + i}", "tmin_c": t, "tmax_c": 26.0, "rain_mm": 0.0}
+            for i, t in enumerate([19.0, 15.5, 18.0])]
+    pages["/jma/goshogawara"] = (200, "application/json", json.dumps({"days": days}).encode())
+    for path, expect_deepen in (("/jma/goshogawara", True), ("/jma/missing", False)):
+        with make_client(settings, url + path) as c:
+            if path == "/jma/goshogawara":
+                site(c)
+                add_field(c, "paddy", "paddy", transplant_date="2026-05-20", growth_stage="meiosis")
+                _level(influx, "paddy", "2026-07-27T05:00", 2, lambda h: 11.0 + 0.0 * h)
+            got = field_advice(c, "paddy", "2026-07-27T05:00")
+        assert got["weather"]["forecast_source"] == url + path
+        if expect_deepen:
+            assert got["weather"]["forecast_error"] is None and "forecast" not in got["advice"]["missing"]
+            assert got["advice"]["action"] == "deepen" and "7月28日" in got["advice"]["message"]
+        else:
+            assert got["weather"]["forecast_error"] == f"forecast feed {url}{path} answered 404"
+            assert "forecast" in got["advice"]["missing"] and got["advice"]["action"] == "hold"
