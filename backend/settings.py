@@ -155,7 +155,11 @@ class AdviceSection:
     # Advice written within one bucket replaces the earlier one (same timestamp: the bucket start), so a
     # re-run or an on-demand run in the same hour never adds a second point.
     bucket_s: float = 3600.0
-    history_days: int = 30  # daily weather and soil moisture looked back (the water balance starts at field capacity)
+    # Daily weather and soil moisture looked back: at least history_days, and back to the earliest upland season
+    # start (the water balance starts at field capacity: snowmelt fills the soil in spring), at most
+    # max_history_days; never before the site's station began reporting in that window.
+    history_days: int = 30
+    max_history_days: int = 250
     level_hours: float = 12.0  # paddy level window (leak trend, latest level)
     level_every: str = "10m"  # level resolution asked of InfluxDB (GROUP BY time); sensors report every 10-20 min
     station_wind_height_m: float = 2.0  # anemometer height of the sites' weather stations (FAO-56 eq. 47 to 2 m)
@@ -173,6 +177,8 @@ class AdviceSection:
         fail_if(self.interval_s < 1, "advice.interval_s", "must be at least 1 s")
         fail_if(self.bucket_s < 1, "advice.bucket_s", "must be at least 1 s")
         fail_if(not 1 <= self.history_days <= 366, "advice.history_days", "must be 1-366 days")
+        fail_if(not self.history_days <= self.max_history_days <= 366, "advice.max_history_days",
+                f"must be between advice.history_days ({self.history_days}) and 366 days")
         fail_if(self.level_hours <= 0, "advice.level_hours", "must be positive")
         fail_if(not re.fullmatch(r"\d+(s|m|h)", self.level_every), "advice.level_every",
                 f"{self.level_every!r} is not an InfluxQL duration like 10m")

@@ -56,6 +56,19 @@ class SiteWeather:
 
     observed: DailyObserved | None
     stations: int  # weather devices that reported
+    first_index: int = 0  # first day (column) with an observed temperature
+
+    def from_index(self, k: int) -> SiteWeather:
+        """The days from column k on."""
+        o = self.observed
+        if o is None:
+            return self
+        def cut(a: F | None) -> F | None:
+            return None if a is None else a[:, k:]
+
+        return SiteWeather(DailyObserved(o.tmax_c[:, k:], o.tmin_c[:, k:], cut(o.rain_mm), cut(o.rh_max_pct),
+                                         cut(o.rh_min_pct), cut(o.wind_2m_m_s), cut(o.solar_radiation_mj_m2)),
+                           self.stations, 0)
 
 
 async def daily_weather(history: History, site: str, days: NDArray[np.datetime64], wind_height_m: float) -> SiteWeather:
@@ -93,7 +106,8 @@ async def daily_weather(history: History, site: str, days: NDArray[np.datetime64
         wind_2m_m_s=optional(et0.wind_speed_2m(wind, wind_height_m)),  # FAO-56 eq. 47
         # mean irradiance over the day, W/m2 x 86400 s = J/m2 per day; / 1e6 -> MJ/m2/day (FAO-56 Rs units)
         solar_radiation_mj_m2=optional(solar_w_m2 * 86400.0 / 1e6))
-    return SiteWeather(observed, sum(1 for s in highs if len(s)))
+    seen = np.flatnonzero(np.isfinite(observed.tmax_c[0]) & np.isfinite(observed.tmin_c[0]))
+    return SiteWeather(observed, sum(1 for s in highs if len(s)), int(seen[0]) if seen.size else 0)
 
 
 async def field_history(history: History, site: str, ids: list[str], days: NDArray[np.datetime64], now_ms: int,

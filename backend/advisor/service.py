@@ -19,6 +19,8 @@ import numpy as np
 from backend.agronomy import paddy
 from backend.agronomy.advice import Advice, advise
 from backend.agronomy.codes import PART_REASON, Action, ReasonCode, Urgency
+from backend.agronomy.crops import Crop
+from backend.agronomy.inputs import FieldTable
 from backend.agronomy.weather import WeatherInput, jst_day
 
 from ..history import History
@@ -144,10 +146,13 @@ class Advisor:
         """Advice for these registry rows of one site (whole_site: all of its fields), most urgent first."""
         now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
         today = jst_day(np.array([now_ms // 1000]))[0]
-        days = today - np.arange(self.cfg.history_days, 0, -1).astype("timedelta64[D]")
         sites = {site: self.registry.get("sites", site)} if rows else {}
         split = to_field_table(rows, sites, today.item(), self.rules)
+        days = self._window(today, split.table)
         weather = await daily_weather(self.history, site, days, self.cfg.station_wind_height_m)
+        if weather.observed is not None and weather.first_index > 0:
+            days = days[weather.first_index:]  # the balance starts where the station does
+            weather = weather.from_index(weather.first_index)
         fc = await self._feed(site)
         wx = WeatherInput(weather.observed, fc.forecast)
         report = SiteAdvice(site, now_ms, str(days[0]), str(days[-1]), weather.stations,
@@ -171,6 +176,19 @@ class Advisor:
                                    None, None, None, None, None, None, None, None, [], ja, en, missing, {}))
         report.fields = sorted(out, key=FieldAdvice.sort_key)
         return report
+
+    def _window(self, today: np.datetime64, table: FieldTable | None) -> np.ndarray:
+        """The history days: the last history_days, or back to the earliest upland season start when that is
+        earlier (soil at field capacity after snowmelt at the start of the season), at most max_history_days."""
+        back = self.cfg.history_days
+        if table is not None:
+            upland = np.asarray(table.crop) != Crop.RICE.value
+            starts = np.asarray(table.season_start, dtype="datetime64[D]")[upland]
+            starts = starts[starts < today]
+            if starts.size:
+                back = max(back, int((today - starts.min()).astype(int)))
+        back = min(back, self.cfg.max_history_days)
+        return today - np.arange(back, 0, -1).astype("timedelta64[D]")
 
     def _row(self, site: str, row: dict[str, Any], a: Advice, missing: list[str]) -> FieldAdvice:
         for r in a.reasons:

@@ -91,7 +91,10 @@ def test_drying_orchard_is_told_to_irrigate_before_depletion_crosses_raw_and_not
         today = date(2026, 7, day)
         k0 = (today - first).days
         write_forecast(feed, today, [temps[k][1] for k in range(k0, k0 + 7)], [temps[k][0] for k in range(k0, k0 + 7)])
-        mornings.append(field_advice(client, "orchard", f"{today}T05:30")["advice"])
+        got = field_advice(client, "orchard", f"{today}T05:30")
+        # the balance runs from green tip (25 April) or, as here, from the station's first day if that is later
+        assert (got["weather"]["first_day"], got["weather"]["last_day"]) == ("2026-06-10", str(today - timedelta(1)))
+        mornings.append(got["advice"])
     raw = mornings[0]["figures"]["raw_mm"]
     assert raw == pytest.approx(65.0)
     depletion = [m["figures"]["depletion_mm"] for m in mornings]
@@ -320,6 +323,7 @@ def test_a_forecast_feed_over_http_is_used_and_a_failing_one_is_named(
                 _level(influx, "paddy", "2026-07-27T05:00", 2, lambda h: 11.0 + 0.0 * h)
             got = field_advice(c, "paddy", "2026-07-27T05:00")
         assert got["weather"]["forecast_source"] == url + path
+        assert got["weather"]["first_day"] == "2026-06-27"  # paddies only: the last advice.history_days (30)
         if expect_deepen:
             assert got["weather"]["forecast_error"] is None and "forecast" not in got["advice"]["missing"]
             assert got["advice"]["action"] == "deepen" and "7月28日" in got["advice"]["message"]
