@@ -11,6 +11,7 @@ with the same JST day boundaries).
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,11 +77,12 @@ async def daily_weather(history: History, site: str, days: NDArray[np.datetime64
     d = len(days)
     start_ms, end_ms = day_start_ms(days[0]), day_start_ms(days[-1]) + DAY_MS
     tags = {"site": site}
-    highs = await history.buckets("weather", {"air_temp_c": Agg.MAX, "rh_pct": Agg.MAX, "rain_mm": Agg.SUM,
-                                              "wind_m_s": Agg.MEAN, "solar_w_m2": Agg.MEAN},
-                                  start_ms=start_ms, end_ms=end_ms, interval="1d", tags=tags, group_by=("device_id",))
-    lows = await history.buckets("weather", {"air_temp_c": Agg.MIN, "rh_pct": Agg.MIN}, start_ms=start_ms,
-                                 end_ms=end_ms, interval="1d", tags=tags, group_by=("device_id",))
+    highs, lows = await asyncio.gather(
+        history.buckets("weather", {"air_temp_c": Agg.MAX, "rh_pct": Agg.MAX, "rain_mm": Agg.SUM,
+                                    "wind_m_s": Agg.MEAN, "solar_w_m2": Agg.MEAN},
+                        start_ms=start_ms, end_ms=end_ms, interval="1d", tags=tags, group_by=("device_id",)),
+        history.buckets("weather", {"air_temp_c": Agg.MIN, "rh_pct": Agg.MIN}, start_ms=start_ms, end_ms=end_ms,
+                        interval="1d", tags=tags, group_by=("device_id",)))
     if not any(len(s) for s in highs):
         return SiteWeather(None, 0)
 
@@ -118,14 +120,14 @@ async def field_history(history: History, site: str, ids: list[str], days: NDArr
     """
     d = len(days)
     tags: dict[str, str | list[str]] = {"site": site} if whole_site else {"site": site, "field_id": ids}
-    soil = await history.buckets("soil", {"vwc_pct": Agg.MEAN}, start_ms=day_start_ms(days[0]),
-                                 end_ms=day_start_ms(days[-1]) + DAY_MS, interval="1d", tags=tags,
-                                 group_by=("field_id",))
-    vwc = _by_field(soil, ids, "vwc_pct", days[0], d)
     every_ms = int(level_every[:-1]) * _DURATION_MS[level_every[-1]]
     start_ms = now_ms - int(level_hours * 3_600_000)
-    water = await history.aggregate("water", {"level_cm": Agg.MEAN}, start_ms=start_ms, end_ms=now_ms + 1,
-                                    every=level_every, tags=tags, group_by=("field_id",))
+    soil, water = await asyncio.gather(
+        history.buckets("soil", {"vwc_pct": Agg.MEAN}, start_ms=day_start_ms(days[0]),
+                        end_ms=day_start_ms(days[-1]) + DAY_MS, interval="1d", tags=tags, group_by=("field_id",)),
+        history.aggregate("water", {"level_cm": Agg.MEAN}, start_ms=start_ms, end_ms=now_ms + 1, every=level_every,
+                          tags=tags, group_by=("field_id",)))
+    vwc = _by_field(soil, ids, "vwc_pct", days[0], d)
     water = [s for s in water if len(s)]
     if not water:
         return EngineHistory(days, vwc_pct=vwc)

@@ -21,6 +21,7 @@ from backend.agronomy.advice import Advice, advise
 from backend.agronomy.codes import PART_REASON, Action, ReasonCode, Urgency
 from backend.agronomy.crops import Crop
 from backend.agronomy.inputs import FieldTable
+from backend.agronomy.inputs import History as EngineHistory
 from backend.agronomy.weather import WeatherInput, jst_day
 
 from ..history import History
@@ -149,19 +150,28 @@ class Advisor:
         sites = {site: self.registry.get("sites", site)} if rows else {}
         split = to_field_table(rows, sites, today.item(), self.rules)
         days = self._window(today, split.table)
-        weather = await daily_weather(self.history, site, days, self.cfg.station_wind_height_m)
+        ids = [r["id"] for r in split.rows]
+
+        async def fields_history() -> EngineHistory | None:
+            if split.table is None:
+                return None
+            return await field_history(self.history, site, ids, days, now_ms, self.cfg.level_hours,
+                                       self.cfg.level_every, whole_site)
+
+        # the station, the fields' sensors and the feed are independent: ask InfluxDB and the feed at once
+        weather, hist, fc = await asyncio.gather(
+            daily_weather(self.history, site, days, self.cfg.station_wind_height_m), fields_history(), self._feed(site))
         if weather.observed is not None and weather.first_index > 0:
-            days = days[weather.first_index:]  # the balance starts where the station does
-            weather = weather.from_index(weather.first_index)
-        fc = await self._feed(site)
+            k = weather.first_index  # the balance starts where the station does
+            days, weather = days[k:], weather.from_index(k)
+            if hist is not None:
+                hist = EngineHistory(days, None if hist.vwc_pct is None else hist.vwc_pct[:, k:],
+                                     level_t_unix_s=hist.level_t_unix_s, level_cm=hist.level_cm)
         wx = WeatherInput(weather.observed, fc.forecast)
         report = SiteAdvice(site, now_ms, str(days[0]), str(days[-1]), weather.stations,
                             [p.value for p in wx.missing()], fc.source, fc.error)
         out: list[FieldAdvice] = []
-        if split.table is not None:
-            ids = [r["id"] for r in split.rows]
-            hist = await field_history(self.history, site, ids, days, now_ms, self.cfg.level_hours,
-                                       self.cfg.level_every, whole_site)
+        if split.table is not None and hist is not None:
             advice = advise(split.table, hist, wx, now_unix_s=now_ms / 1000.0, rules=self.rules)
             has_vwc = np.zeros(len(ids), bool) if hist.vwc_pct is None else np.isfinite(hist.vwc_pct).any(axis=1)
             has_vwc = np.asarray(has_vwc, bool)
