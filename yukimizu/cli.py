@@ -13,6 +13,7 @@ COMMANDS: list[str] = [
     "yukimizu.demo",
     "dashboards.cli",
     "backend.cli",
+    "backend.snow.cli",
 ]
 
 
