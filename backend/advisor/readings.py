@@ -1,6 +1,6 @@
 """InfluxDB history -> the engine's inputs, with every aggregation computed by InfluxDB.
 
-- soil `vwc_pct`: daily (JST) mean per field_id -> History.vwc_pct (n, d)
+- soil `vwc_pct`: daily (JST) mean per device, averaged over each field's probes -> History.vwc_pct (n, d)
 - weather station: daily (JST) max/min air temperature and humidity, rain total, mean wind and solar
   irradiance per station, averaged over the site's stations -> DailyObserved (1, d)
 - water `level_cm`: mean per `level_every` bucket (10 min by default) per field_id over the last
@@ -40,15 +40,20 @@ def _day_columns(s: Series, first_day: np.datetime64, d: int) -> tuple[NDArray[n
 
 
 def _by_field(series: list[Series], ids: list[str], name: str, first_day: np.datetime64, d: int) -> F:
-    out = np.full((len(ids), d), np.nan)
+    """Daily values (n, d): the mean over each field's devices (one series per field and device)."""
+    total = np.zeros((len(ids), d))
+    count = np.zeros((len(ids), d))
     row_of = {fid: i for i, fid in enumerate(ids)}
     for s in series:
         i = row_of.get(s.tags.get("field_id", ""))
         if i is None:
             continue
         col, ok = _day_columns(s, first_day, d)
-        out[i, col[ok]] = s.values[name][ok]
-    return out
+        v = s.values[name]
+        ok &= np.isfinite(v)
+        np.add.at(total[i], col[ok], v[ok])
+        np.add.at(count[i], col[ok], 1.0)
+    return np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
 
 
 @dataclass
@@ -124,7 +129,8 @@ async def field_history(history: History, site: str, ids: list[str], days: NDArr
     start_ms = now_ms - int(level_hours * 3_600_000)
     soil, water = await asyncio.gather(
         history.buckets("soil", {"vwc_pct": Agg.MEAN}, start_ms=day_start_ms(days[0]),
-                        end_ms=day_start_ms(days[-1]) + DAY_MS, interval="1d", tags=tags, group_by=("field_id",)),
+                        end_ms=day_start_ms(days[-1]) + DAY_MS, interval="1d", tags=tags,
+                        group_by=("field_id", "device_id")),  # the daily aggregates are kept per device
         history.aggregate("water", {"level_cm": Agg.MEAN}, start_ms=start_ms, end_ms=now_ms + 1, every=level_every,
                           tags=tags, group_by=("field_id",)))
     vwc = _by_field(soil, ids, "vwc_pct", days[0], d)

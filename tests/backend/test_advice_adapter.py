@@ -86,3 +86,16 @@ def test_the_advice_line_keeps_frozen_types_and_leaves_out_what_does_not_apply()
 def test_a_bucket_starts_on_the_hour() -> None:
     assert bucket_ms(1_785_106_800_000 + 59 * 60_000, 3600) == 1_785_106_800_000
     assert bucket_ms(1_785_106_800_000 + 3_600_000, 3600) == 1_785_106_800_000 + 3_600_000
+
+
+def test_a_fields_daily_soil_moisture_is_the_mean_of_its_probes() -> None:
+    from backend.advisor.readings import _by_field, day_start_ms
+    from backend.history import Series
+
+    day = np.datetime64("2026-07-08")
+    t = np.array([day_start_ms(day) + 3_600_000, day_start_ms(day) + 86_400_000 + 3_600_000], dtype=np.int64)
+    series = [Series({"field_id": "f1", "device_id": "s-01"}, t, {"vwc_pct": np.array([12.0, np.nan])}),
+              Series({"field_id": "f1", "device_id": "s-02"}, t, {"vwc_pct": np.array([16.0, 20.0])}),
+              Series({"field_id": "other", "device_id": "s-03"}, t, {"vwc_pct": np.array([50.0, 50.0])})]
+    got = _by_field(series, ["f1", "f2"], "vwc_pct", day, 3)
+    np.testing.assert_array_equal(got, [[14.0, 20.0, np.nan], [np.nan, np.nan, np.nan]])
