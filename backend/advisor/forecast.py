@@ -29,13 +29,13 @@ def parse(text: str, name: str) -> Forecast:
     return parse_forecast_csv(text)
 
 
-async def load(source: str | None, http: httpx.AsyncClient) -> FeedResult:
+async def load(source: str | None, http: httpx.AsyncClient, timeout_s: float = 10.0) -> FeedResult:
     """Read and parse the feed; errors become FeedResult.error, never exceptions."""
     if not source:
         return FeedResult(None, None)
     try:
         if source.startswith(("http://", "https://")):
-            r = await http.get(source)
+            r = await http.get(source, timeout=timeout_s)
             if r.status_code != 200:
                 return FeedResult(None, source, f"forecast feed {source} answered {r.status_code}")
             name = source.split("?", 1)[0]

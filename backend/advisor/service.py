@@ -123,9 +123,9 @@ class Advisor:
     async def _feed(self, site: str) -> feed.FeedResult:
         source = self.cfg.feeds().get(site)
         if self.http is not None or not source or not source.startswith("http"):
-            return await feed.load(source, self.http)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(timeout=self.cfg.forecast_timeout_s) as http:
-            return await feed.load(source, http)
+            return await feed.load(source, self.http, self.cfg.forecast_timeout_s)  # type: ignore[arg-type]
+        async with httpx.AsyncClient() as http:  # the alert rules' Advisor has no shared client
+            return await feed.load(source, http, self.cfg.forecast_timeout_s)
 
     def sites(self) -> list[str]:
         """Sites that have fields."""
