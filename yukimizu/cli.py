@@ -15,6 +15,9 @@ COMMANDS: list[str] = [
     "backend.cli",
     "backend.snow.cli",
     "yukimizu.firmware",
+    "yukimizu.flash.cli",
+    "simulators.cli",
+    "edge_gateway.cli",
 ]
 
 
