@@ -1,7 +1,7 @@
 """The backend's FastAPI application: `create_app(settings)`.
 
 The lifespan opens the registry (SQLite, migrated), the InfluxDB history reader and the alert
-senders, and starts the alert schedule and the downsampling job as asyncio tasks when enabled.
+senders, and starts the alert schedule, the downsampling job and the advice job as asyncio tasks when enabled.
 Optional modules named in `[api] plugins` add routers (`router`) and alert rules (`alert_rules(settings)`).
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from yukimizu.influx import InfluxError
 
+from .advisor.service import Advisor
 from .alerts.builtin import builtin_rules
 from .alerts.engine import AlertEngine
 from .alerts.senders import LineSender, Sender, WebhookSender
@@ -29,7 +30,7 @@ from .alerts.store import AlertStore
 from .downsample import Downsampler
 from .history import History
 from .registry import Conflict, Database, ImportRejected, Invalid, NotFound, Registry
-from .routers import (alerts, devices, downsample, fields, fleet, health, history, overview, registry, roads, routes,
+from .routers import (advice, alerts, devices, downsample, fields, fleet, health, history, overview, registry, roads, routes,
                       sites, vehicles)
 from .settings import BackendSettings
 
@@ -76,12 +77,15 @@ def create_app(settings: BackendSettings) -> FastAPI:
         app.state.alert_store = store
         app.state.alerts = engine
         app.state.downsampler = Downsampler(settings, hist, db)
+        app.state.advisor = Advisor(settings, registry_, hist, http)
         stop = asyncio.Event()
         tasks = []
         if settings.alerts.enabled:
             tasks.append(asyncio.create_task(engine.run(stop), name="alerts"))
         if settings.downsample.enabled:
             tasks.append(asyncio.create_task(app.state.downsampler.run_forever(stop), name="downsample"))
+        if settings.advice.enabled:
+            tasks.append(asyncio.create_task(app.state.advisor.run_forever(stop), name="advice"))
         try:
             yield
         finally:
@@ -106,7 +110,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
     # fleet before devices: /api/v1/devices/health must not be read as the device called 'health'.
     for r in (health.router, fleet.router, sites.router, fields.router, routes.router, roads.router,
               vehicles.router, devices.router, registry.router, history.router, overview.router, alerts.router,
-              downsample.router):
+              downsample.router, advice.router):
         app.include_router(r)
     for p in plugins:
         if hasattr(p, "router"):
