@@ -26,12 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the `demo` subcommand."""
     p = sub.add_parser("demo", help="デモ: 一台で全体を動かす / run the whole pipeline on this machine")
     p.add_argument("--var", default="var/demo", help="folder for the demo's servers and data (default ./var/demo)")
-    p.add_argument("--plow-speed", type=float, default=10.0,
-                   help="snowstorm night: simulated seconds per second (default 10: plows leave within a minute, the night takes about 7.5 minutes)")
+    p.add_argument("--plow-speed", type=float, default=20.0,
+                   help="snowstorm night: simulated seconds per second (default 20: plows leave within a minute; "
+                        "the night takes about 4 minutes and then starts again)")
     p.add_argument("--farm-speed", type=float, default=1800.0,
                    help="paddy season: simulated seconds per second (default 1800: a day in 48 seconds)")
     p.add_argument("--smoke", action="store_true", help="start, wait for the first readings in InfluxDB, then stop (CI)")
-    p.add_argument("--timeout-s", type=float, default=60.0, help="how long --smoke waits for readings")
+    p.add_argument("--timeout-s", type=float, default=120.0, help="how long --smoke waits for plow and field readings")
     p.set_defaults(func=run)
 
 
@@ -63,8 +64,11 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"starting in {var} ...")
     try:
         stack.start()
-        stack.simulate("sim-plows", "snowstorm-night", "--speed", str(args.plow_speed),
-                       "--sent-log", str(var / "sent-plows.jsonl"))
+        def plows() -> None:
+            stack.simulate("sim-plows", "snowstorm-night", "--speed", str(args.plow_speed),
+                           "--sent-log", str(var / "sent-plows.jsonl"))
+
+        plows()
         stack.simulate("sim-farm", "paddy-season", "--speed", str(args.farm_speed),
                        "--sent-log", str(var / "sent-farm.jsonl"))
         assert stack.broker is not None and stack.influxdb is not None
@@ -89,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             deadline = started + args.timeout_s
             while time.monotonic() < deadline:
                 counts = _counts(db)
-                if counts.get("plow", 0) > 0 and counts.get("water", 0) > 0:
+                if counts.get("plow", 0) > 0 and counts.get("water", 0) > 0 and counts.get("soil", 0) > 0:
                     health = httpx.get(f"{stack.api_url}/healthz", timeout=5)
                     console.print(f"smoke ok: {counts}, /healthz {health.status_code}")
                     return 0 if health.status_code == 200 else 1
@@ -101,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         with Live(_table(_counts(db), started), console=console, refresh_per_second=1) as live:
             while True:
                 time.sleep(2)
+                if stack.procs["sim-plows"].poll() is not None:
+                    plows()  # the night is over: another storm, so there is always something moving
                 live.update(_table(_counts(db), started))
     except KeyboardInterrupt:
         console.print("stopping ...")

@@ -37,6 +37,7 @@ class Stack:
     site_dir: Path = SITE_DIR
     api_port: int | None = None
     require_known_devices: bool = True
+    advice_interval_s: float = 60.0
     broker: Mosquitto | None = None
     influxdb: InfluxDB | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -74,6 +75,11 @@ class Stack:
         api.write_text(
             "[api]\n"
             f'host = "{HOST}"\nport = {self.api_port}\n'
+            'plugins = ["backend.advisor.plugin"]\n'
+            "[advice]\n"
+            f"interval_s = {self.advice_interval_s}\n"
+            "[alerts]\n"
+            "interval_s = 15.0\n"
             "[influxdb]\n"
             f'url = "{self.influxdb.url}"\ndatabase = "{DATABASE}"\n'
             "[registry]\n"
