@@ -29,9 +29,11 @@ from .alerts.store import AlertStore
 from .downsample import Downsampler
 from .history import History
 from .registry import Conflict, Database, ImportRejected, Invalid, NotFound, Registry
-from .routers import (alerts, devices, downsample, fields, fleet, health, history, overview, registry, roads, routes,
-                      sites, vehicles)
+from .routers import (alerts, coverage, devices, downsample, fields, fleet, health, history, overview, plows, public,
+                      registry, reports, roads, routes, sites, vehicles)
 from .settings import BackendSettings
+from .snow.tariff import load_tariff
+from .snowservice import SnowRequestError, SnowService
 
 log = logging.getLogger("yukimizu.api")
 WEB = Path(__file__).with_name("web")
@@ -55,6 +57,8 @@ def create_app(settings: BackendSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A tariff that cannot be read stops the start with the file and key named (TariffError).
+        tariff = load_tariff(settings.snow.tariff) if settings.snow.tariff else None
         db = Database(settings.registry.path)
         inf = settings.influxdb
         hist = History(inf.url, inf.database, username=inf.username, password=inf.password, token=inf.token,
@@ -76,6 +80,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
         app.state.alert_store = store
         app.state.alerts = engine
         app.state.downsampler = Downsampler(settings, hist, db)
+        app.state.snow = SnowService(settings.snow, registry_, hist, tariff)
         stop = asyncio.Event()
         tasks = []
         if settings.alerts.enabled:
@@ -106,7 +111,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
     # fleet before devices: /api/v1/devices/health must not be read as the device called 'health'.
     for r in (health.router, fleet.router, sites.router, fields.router, routes.router, roads.router,
               vehicles.router, devices.router, registry.router, history.router, overview.router, alerts.router,
-              downsample.router):
+              downsample.router, plows.router, coverage.router, reports.router, public.router):
         app.include_router(r)
     for p in plugins:
         if hasattr(p, "router"):
@@ -139,6 +144,11 @@ def _handlers(app: FastAPI) -> None:
             {**p.as_dict(), "loc": ["body", p.collection] + ([p.index] if p.index is not None else [])
              + ([p.field] if p.field else []), "msg": str(p), "type": "import_error"} for p in e.problems]},
             status_code=422)
+
+    @app.exception_handler(SnowRequestError)
+    async def _snow_request(_r: Request, e: SnowRequestError) -> JSONResponse:
+        loc = ["query", e.param] if e.param else ["query"]
+        return JSONResponse({"detail": [{"loc": loc, "msg": str(e), "type": "value_error"}]}, status_code=e.status)
 
     @app.exception_handler(InfluxError)
     async def _influx(_r: Request, e: InfluxError) -> JSONResponse:

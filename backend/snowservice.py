@@ -1,0 +1,218 @@
+"""The snow-clearing service behind the API: road networks from the registry, coverage, reports, live plows.
+
+Coverage is computed per request from the plow tracks in InfluxDB (the same engine and the same
+input rules as `yukimizu coverage`), and the result is kept for `snow.coverage_cache_s` so a map that
+refreshes, or many people opening it at once, costs one computation. The latest positions are kept
+for `snow.live_cache_s` and computed by one request at a time (the others wait for it), so 100 clients
+polling `/api/v1/plows/live` cost one InfluxDB query per interval.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from .history import History
+from .plows import Position, latest_positions, read_tracks
+from .registry import Registry
+from .settings import SnowSection
+from .snow.coverage import CoverageEngine, CoverageParams, RoadState
+from .snow.report import day_bounds_s, plows_report
+from .snow.roads import RoadNetwork, parse_roads
+from .snow.tariff import Tariff
+from .snow.tracks import Tracks
+
+
+class SnowRequestError(ValueError):
+    """A request the service cannot answer as asked: `status` (404/422), the query parameter, the reason."""
+
+    def __init__(self, status: int, param: str | None, message: str):
+        super().__init__(message)
+        self.status = status
+        self.param = param
+
+
+@dataclass
+class Coverage:
+    """One computed coverage: the network, per-road state, and what the engine did with the fixes."""
+
+    site: str
+    network: RoadNetwork
+    state: RoadState
+    since_s: float
+    until_s: float
+    fixes_used: int
+    fixes_repeated: int
+    fixes_skipped: int
+    computed_at_s: float
+
+
+def roads_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Registry road rows as the GeoJSON FeatureCollection the snow engine reads (id, route, name, priority, oneway)."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": r["id"], "route": r["route"], "name": r["name"],
+                                           "priority": r["priority"], "oneway": bool(r["oneway"])},
+         "geometry": r["geometry"]} for r in rows]}
+
+
+class SnowService:
+    """Per app: networks per site (rebuilt when the registry's roads change), coverage and live caches."""
+
+    def __init__(self, settings: SnowSection, registry: Registry, history: History, tariff: Tariff | None):
+        self.settings = settings
+        self.registry = registry
+        self.history = history
+        self.tariff = tariff
+        self.params = CoverageParams(buffer_m=settings.buffer_m, max_gap_s=settings.max_gap_s,
+                                     min_fraction=settings.min_fraction)
+        self._networks: dict[str, tuple[str, RoadNetwork, Any]] = {}  # site -> (fingerprint, network, grid)
+        self._coverage: dict[tuple[Any, ...], Coverage] = {}
+        self._coverage_lock = asyncio.Lock()
+        self._live: dict[tuple[Any, ...], tuple[float, list[Position]]] = {}
+        self._live_lock = asyncio.Lock()
+
+    # ---- road networks ---------------------------------------------------------------------------
+    def site_for(self, site: str | None) -> str:
+        """The site asked for, or the only site with roads; SnowRequestError naming the choices otherwise."""
+        with_roads = sorted({r["site"] for r in self.registry.db.query("SELECT DISTINCT site FROM roads")})
+        if site is not None:
+            if site not in with_roads:
+                known = [r["id"] for r in self.registry.list("sites")]
+                why = "has no roads in the registry" if site in known else "is not a site in the registry"
+                raise SnowRequestError(404, "site", f"site {site!r} {why}; sites with roads: {', '.join(with_roads) or 'none'}")
+            return site
+        if not with_roads:
+            raise SnowRequestError(404, None, "no roads in the registry yet: import a road network "
+                                              "(POST /api/v1/registry/import/roads)")
+        if len(with_roads) > 1:
+            raise SnowRequestError(422, "site", f"several sites have roads; choose one with site=: {', '.join(with_roads)}")
+        return with_roads[0]
+
+    def network(self, site: str) -> tuple[RoadNetwork, Any]:
+        """The site's road network from the registry (and the engine grid), rebuilt only when its roads changed."""
+        rows = self.registry.list("roads", site=site)
+        doc = roads_geojson(rows)
+        fp = hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+        cached = self._networks.get(site)
+        if cached and cached[0] == fp:
+            return cached[1], cached[2]
+        net = parse_roads(doc)
+        grid = CoverageEngine(net, self.params).grid
+        self._networks[site] = (fp, net, grid)
+        return net, grid
+
+    def check_route(self, network: RoadNetwork, route: str | None) -> None:
+        """SnowRequestError unless route is None or a route of the network's roads."""
+        routes = sorted({r for r in network.routes if r is not None})
+        if route is not None and route not in routes:
+            raise SnowRequestError(404, "route", f"route {route!r} has no roads at this site; routes: {', '.join(routes) or 'none'}")
+
+    # ---- coverage --------------------------------------------------------------------------------
+    async def coverage(self, site: str, since_s: float, until_s: float, *, request_key: Any) -> Coverage:
+        """Coverage of the site's roads by the fixes in [since_s, until_s), cached briefly.
+
+        `request_key` is what the request asked for (e.g. "until now"), so the same question asked again a
+        second later is answered from the cache although "now" moved.
+        """
+        network, grid = await asyncio.to_thread(self.network, site)
+        key = (site, id(network), request_key)
+        now = time.monotonic()
+        hit = self._coverage.get(key)
+        if hit is not None and now - hit.computed_at_s < self.settings.coverage_cache_s:
+            return hit
+        async with self._coverage_lock:
+            hit = self._coverage.get(key)
+            if hit is not None and time.monotonic() - hit.computed_at_s < self.settings.coverage_cache_s:
+                return hit
+            tracks = await read_tracks(self.history, network, site=site, start_ms=_ms(since_s), end_ms=_ms(until_s))
+            cov = await asyncio.to_thread(self._compute, site, network, grid, tracks, since_s, until_s)
+            for k in [k for k, v in self._coverage.items() if time.monotonic() - v.computed_at_s >= self.settings.coverage_cache_s]:
+                del self._coverage[k]
+            self._coverage[key] = cov
+            return cov
+
+    def _compute(self, site: str, network: RoadNetwork, grid: Any, tracks: Tracks, since_s: float,
+                 until_s: float) -> Coverage:
+        engine = CoverageEngine(network, self.params, grid=grid)
+        stats = engine.update_codes(tracks.code, tracks.names, tracks.t_s, tracks.lat_deg, tracks.lon_deg,
+                                    tracks.blade_down, tracks.heading_deg)
+        return Coverage(site, network, engine.roads(), since_s, until_s, stats.used, stats.late_or_duplicate,
+                        len(tracks.bad), time.monotonic())
+
+    def route_names(self, site: str) -> dict[str, str]:
+        """Registry route id -> name (the id when the route has no name)."""
+        return {r["id"]: r["name"] or r["id"] for r in self.registry.list("routes", site=site)}
+
+    def vehicles(self, site: str | None) -> dict[str, dict[str, Any]]:
+        """Registry vehicles by id."""
+        return {v["id"]: v for v in self.registry.list("vehicles", site=site)}
+
+    # ---- reports ---------------------------------------------------------------------------------
+    def tariff_for(self, site: str) -> Tariff | None:
+        """The configured tariff with each plow device's machine class from its vehicle in the registry."""
+        if self.tariff is None:
+            return None
+        vehicles = {v["id"]: v for v in self.registry.list("vehicles", site=site)}
+        classes = dict(self.tariff.vehicles)
+        for d in self.registry.list("devices", site=site):
+            v = vehicles.get(d["vehicle_id"] or "")
+            if d["kind"] == "plow" and v and v["machine_class"]:
+                classes[d["device_id"]] = v["machine_class"]
+        return replace(self.tariff, vehicles=classes)
+
+    async def report(self, site: str, day: date) -> dict[str, Any]:
+        """The daily work report (and payment breakdown with a tariff) for a JST day, as report.plows_report."""
+        network, _grid = await asyncio.to_thread(self.network, site)
+        d0, d1 = day_bounds_s(day)
+        gap = self.params.max_gap_s
+        # Fixes up to max_gap_s either side of the day: segments joined across midnight count their share.
+        tracks = await read_tracks(self.history, network, site=site, start_ms=_ms(d0 - gap), end_ms=_ms(d1 + gap) + 1)
+        tariff = self.tariff_for(site)
+        report = await asyncio.to_thread(plows_report, tracks, network, day, self.params, tariff)
+        if tariff is not None:
+            unknown = sorted({c for c in tariff.vehicles.values() if c not in tariff.classes})
+            if unknown:
+                report["problems"] = [f"machine class {c!r} of a vehicle is not in the tariff" for c in unknown]
+        return report
+
+    # ---- live ------------------------------------------------------------------------------------
+    async def positions(self, *, site: str | None, delay_s: float = 0.0) -> tuple[float, list[Position]]:
+        """(as of, Unix s; newest fixes up to then), cached for snow.live_cache_s, one InfluxDB query at a time."""
+        key = (site, delay_s)
+        hit = self._live.get(key)
+        now = time.time()
+        if hit is not None and now - hit[0] - delay_s < self.settings.live_cache_s:
+            return hit
+        async with self._live_lock:
+            hit = self._live.get(key)
+            now = time.time()
+            if hit is not None and now - hit[0] - delay_s < self.settings.live_cache_s:
+                return hit
+            as_of = now - delay_s
+            end_ms = _ms(as_of) + 1
+            start_ms = end_ms - int(self.settings.live_lookback_h * 3_600_000)
+            got = (as_of, await latest_positions(self.history, start_ms=start_ms, end_ms=end_ms, site=site))
+            self._live[key] = got
+            return got
+
+
+def _ms(t_s: float) -> int:
+    return int(round(t_s * 1000.0))
+
+
+def parse_time_param(text: str | None, name: str) -> float | None:
+    """Unix seconds from a query parameter: ISO 8601 (no offset means JST, as the CLI) or Unix seconds."""
+    if text is None or text == "":
+        return None
+    from .snow.cli import parse_iso
+    from .snow.tracks import parse_time
+
+    try:
+        return parse_time(text) if text.replace(".", "", 1).isdigit() else parse_iso(text, name)
+    except ValueError as e:
+        raise SnowRequestError(422, name, f"{e}; give ISO 8601 like 2026-01-15T05:00+09:00 (JST when no offset) "
+                                          "or Unix seconds") from None
