@@ -61,9 +61,9 @@ async def coverage(snow: SnowDep,
     doc = result_document(cov, route, snow.params)
     if format == "geojson":
         gj = coverage_geojson(cov.network, cov.state, doc)
-    names = snow.route_names(cov.site)
-    for f in gj["features"]:
-        f["properties"]["route_name"] = names.get(f["properties"]["route"] or "", f["properties"]["route"])
+        names = snow.route_names(cov.site)
+        for f in gj["features"]:
+            f["properties"]["route_name"] = names.get(f["properties"]["route"] or "", f["properties"]["route"])
         gj["input"] = doc["input"]
         return gj
     return doc
