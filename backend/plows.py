@@ -89,7 +89,9 @@ async def read_tracks(history: History, network: RoadNetwork, *, site: str | Non
     q = (f"SELECT {sel} FROM {history._from(MEASUREMENT)}{where_clause(start_ms, end_ms, {'site': site})}"
          " GROUP BY \"device_id\"")
     rows_by_dev = await _chunked_rows(history, q)
-    names, code, cols = [], [], []
+    names: list[str] = []
+    code: list[np.ndarray] = []
+    cols: list[list[list[Any]]] = []
     for dev in sorted(d for d in rows_by_dev if d):
         rows = [r for r in rows_by_dev[dev] if _f(r[1]) is not None and _f(r[2]) is not None and isinstance(r[3], bool)]
         if not rows:

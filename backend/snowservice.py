@@ -74,6 +74,7 @@ class SnowService:
         self._coverage_lock = asyncio.Lock()
         self._live: dict[tuple[Any, ...], tuple[float, list[Position]]] = {}
         self._live_lock = asyncio.Lock()
+        self.live_docs: dict[tuple[Any, ...], tuple[float, dict[str, Any], bytes]] = {}  # routers.plows' built answers
 
     # ---- road networks ---------------------------------------------------------------------------
     def site_for(self, site: str | None) -> str:

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 
 from ..deps import SnowDep
 from ..plows import Position
@@ -32,27 +31,36 @@ def feature(p: Position, now_s: float, *, public: bool, vehicles: dict[str, dict
             "properties": props}
 
 
-async def live_collection(snow: SnowService, site: str | None, *, public: bool) -> dict[str, Any]:
-    """The latest positions as a FeatureCollection (public: delayed by snow.public_delay_min, anonymous)."""
+async def live_collection(snow: SnowService, site: str | None, *, public: bool) -> tuple[dict[str, Any], bytes]:
+    """The latest positions as a FeatureCollection and its JSON bytes (public: delayed, anonymous).
+
+    Built once per refresh of the positions (snow.live_cache_s) and shared by every request until the
+    next one, so a hundred map pages cost one InfluxDB query and one JSON encoding per interval; ages
+    are as of the refresh (`as_of`).
+    """
     delay_s = snow.settings.public_delay_min * 60.0 if public else 0.0
     as_of, positions = await snow.positions(site=site, delay_s=delay_s)
-    now_s = time.time() - delay_s
+    memo = snow.live_docs.get((site, public))
+    if memo is not None and memo[0] == as_of:
+        return memo[1], memo[2]
     vehicles = {} if public else snow.vehicles(site)
-    features = [feature(p, now_s, public=public, vehicles=vehicles) for p in positions]
+    features = [feature(p, as_of, public=public, vehicles=vehicles) for p in positions]
     if public:
         # Order by place, not by device, so the list itself does not tell the plows apart over time.
         features.sort(key=lambda f: tuple(f["geometry"]["coordinates"]))
-    doc: dict[str, Any] = {"type": "FeatureCollection", "generated_at": iso_jst(time.time()),
-                           "as_of": iso_jst(now_s), "features": features}
+    doc: dict[str, Any] = {"type": "FeatureCollection", "as_of": iso_jst(as_of), "features": features}
     if public:
         doc["delay_min"] = snow.settings.public_delay_min
-    return doc
+    body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    snow.live_docs[(site, public)] = (as_of, doc, body)
+    return doc, body
 
 
 @router.get("/api/v1/plows/live", summary="Latest position of every plow (GeoJSON), refreshed every snow.live_cache_s")
-async def plows_live(snow: SnowDep, site: str | None = Query(None)) -> JSONResponse:
+async def plows_live(snow: SnowDep, site: str | None = Query(None)) -> Response:
     """Points with vehicle_id, device_id, route, speed_km_h, blade_down, heading_deg, age_s (and observed_at in JST)."""
-    return JSONResponse(await live_collection(snow, site, public=False))
+    _doc, body = await live_collection(snow, site, public=False)
+    return Response(body, media_type="application/json")
 
 
 @router.websocket("/api/v1/plows/stream")
@@ -65,10 +73,10 @@ async def plows_stream(websocket: WebSocket, site: str | None = None) -> None:
     kind = "snapshot"
     try:
         while True:
-            doc = await live_collection(snow, site, public=False)
+            doc, _body = await live_collection(snow, site, public=False)
             fresh = [f for f in doc["features"] if sent.get(f["properties"]["device_id"]) != f["properties"]["t_ms"]]
             if fresh or kind == "snapshot":
-                await websocket.send_text(json.dumps({"type": kind, "generated_at": doc["generated_at"],
+                await websocket.send_text(json.dumps({"type": kind, "as_of": doc["as_of"],
                                                       "features": fresh}, ensure_ascii=False))
                 for f in fresh:
                     sent[f["properties"]["device_id"]] = f["properties"]["t_ms"]

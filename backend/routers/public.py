@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 
 from ..deps import SnowDep
 from ..snow.result import coverage_geojson
@@ -17,9 +17,10 @@ PUBLIC_ROAD_KEYS = ("id", "name", "route", "route_name", "length_m", "cleared", 
 
 
 @router.get("/api/v1/public/plows", summary="Plow positions as of snow.public_delay_min ago, without identities")
-async def public_plows(snow: SnowDep, site: str | None = Query(None)) -> JSONResponse:
+async def public_plows(snow: SnowDep, site: str | None = Query(None)) -> Response:
     """GeoJSON points with route, speed_km_h, blade_down, heading_deg, age_s (no vehicle_id, no device_id)."""
-    return JSONResponse(await live_collection(snow, site, public=True))
+    _doc, body = await live_collection(snow, site, public=True)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/api/v1/public/coverage", summary="Roads and when they were last cleared, as of snow.public_delay_min ago")
