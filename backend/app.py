@@ -87,6 +87,8 @@ def create_app(settings: BackendSettings) -> FastAPI:
             tasks.append(asyncio.create_task(engine.run(stop), name="alerts"))
         if settings.downsample.enabled:
             tasks.append(asyncio.create_task(app.state.downsampler.run_forever(stop), name="downsample"))
+        if settings.snow.live_engine:
+            tasks.append(asyncio.create_task(app.state.snow.run_live(stop), name="snow-live"))
         try:
             yield
         finally:

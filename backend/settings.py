@@ -153,7 +153,10 @@ class SnowSection:
     max_gap_s: float = 30.0  # fixes further apart are not joined
     min_fraction: float = 0.9  # a road counts as cleared from this cleared fraction
     tariff: str = ""  # tariff TOML for the payment breakdown (backend/snow/tariff.example.toml); empty: none
-    coverage_window_h: float = 12.0  # /api/v1/coverage without since= looks back this far from until
+    night_start_jst: str = "18:00"  # tonight began at the latest such JST time: /api/v1/coverage's default since
+    live_engine: bool = True  # keep tonight's coverage per site up to date in the background (answers instantly)
+    live_interval_s: float = 5.0  # how often the background task reads the points written since its last read
+    live_read_lag_s: float = 5.0  # it reads up to now minus this, so a gateway batch in flight is not missed
     coverage_cache_s: float = 10.0  # a computed coverage is reused this long
     live_cache_s: float = 1.0  # latest positions are reused this long (100 clients, one query)
     live_lookback_h: float = 12.0  # plows not heard from for longer are not on the live map
@@ -168,7 +171,11 @@ class SnowSection:
         fail_if(not self.buffer_m > 0, "snow.buffer_m", "must be positive")
         fail_if(not self.max_gap_s > 0, "snow.max_gap_s", "must be positive")
         fail_if(not 0 < self.min_fraction <= 1, "snow.min_fraction", "must be in (0, 1]")
-        fail_if(self.coverage_window_h <= 0, "snow.coverage_window_h", "must be positive")
+        hh, _, mm = self.night_start_jst.partition(":")
+        fail_if(not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2),
+                "snow.night_start_jst", f"{self.night_start_jst!r} is not a time HH:MM")
+        fail_if(self.live_interval_s < 0.1, "snow.live_interval_s", "must be at least 0.1 s")
+        fail_if(self.live_read_lag_s < 0, "snow.live_read_lag_s", "must be 0 or more")
         fail_if(self.coverage_cache_s < 0, "snow.coverage_cache_s", "must be 0 or more")
         fail_if(self.live_cache_s < 0, "snow.live_cache_s", "must be 0 or more")
         fail_if(self.live_lookback_h <= 0, "snow.live_lookback_h", "must be positive")

@@ -1,8 +1,13 @@
 """The snow-clearing service behind the API: road networks from the registry, coverage, reports, live plows.
 
-Coverage is computed per request from the plow tracks in InfluxDB (the same engine and the same
-input rules as `yukimizu coverage`), and the result is kept for `snow.coverage_cache_s` so a map that
-refreshes, or many people opening it at once, costs one computation. The latest positions are kept
+Tonight's coverage (since the latest `snow.night_start_jst`) is kept per site by a background task
+(`run_live`): every `snow.live_interval_s` it reads the points written since its last read, up to now
+minus `snow.live_read_lag_s`, into one incremental CoverageEngine per site, so `/api/v1/coverage`
+without since/until answers at once. A point that reaches InfluxDB later than that lag behind its own
+time is not in the live state (it is in any coverage asked for with since/until). Other windows are
+computed per request from the plow tracks in InfluxDB (the same engine and input rules as
+`yukimizu coverage`) and kept for `snow.coverage_cache_s`, so a map that refreshes, or many people
+opening it at once, costs one computation. The latest positions are kept
 for `snow.live_cache_s` and computed by one request at a time (the others wait for it), so 100 clients
 polling `/api/v1/plows/live` cost one InfluxDB query per interval.
 """
@@ -11,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .history import History
@@ -24,7 +30,9 @@ from .snow.coverage import CoverageEngine, CoverageParams, RoadState
 from .snow.report import day_bounds_s, plows_report
 from .snow.roads import RoadNetwork, parse_roads
 from .snow.tariff import Tariff
-from .snow.tracks import Tracks
+from .snow.tracks import JST, Tracks
+
+log = logging.getLogger("yukimizu.api.snow")
 
 
 class SnowRequestError(ValueError):
@@ -49,6 +57,30 @@ class Coverage:
     fixes_repeated: int
     fixes_skipped: int
     computed_at_s: float
+    source: str = "request"  # "request": computed for this window; "live": tonight's background engine
+
+
+def night_start_s(now_s: float, hhmm: str) -> float:
+    """Unix s of the latest HH:MM JST at or before now_s: when tonight's clearing began."""
+    h, m = (int(x) for x in hhmm.split(":"))
+    now = datetime.fromtimestamp(now_s, JST)
+    start = now.replace(hour=h, minute=m, second=0, microsecond=0)
+    if start > now:
+        start -= timedelta(days=1)
+    return start.timestamp()
+
+
+@dataclass
+class _LiveSite:
+    """One site's engine for tonight and how far it has read."""
+
+    network: RoadNetwork
+    engine: CoverageEngine
+    since_s: float
+    read_until_ms: int
+    used: int = 0
+    repeated: int = 0
+    skipped: int = 0
 
 
 def roads_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -74,6 +106,8 @@ class SnowService:
         self._coverage_lock = asyncio.Lock()
         self._live: dict[tuple[Any, ...], tuple[float, list[Position]]] = {}
         self._live_lock = asyncio.Lock()
+        self._live_sites: dict[str, _LiveSite] = {}
+        self.live_coverage: dict[str, Coverage] = {}  # site -> tonight's latest state (replaced whole, never edited)
         self.live_docs: dict[tuple[Any, ...], tuple[float, dict[str, Any], bytes]] = {}  # routers.plows' built answers
 
     # ---- road networks ---------------------------------------------------------------------------
@@ -151,6 +185,48 @@ class SnowService:
     def vehicles(self, site: str | None) -> dict[str, dict[str, Any]]:
         """Registry vehicles by id."""
         return {v["id"]: v for v in self.registry.list("vehicles", site=site)}
+
+    # ---- tonight, kept up to date in the background ----------------------------------------------
+    async def live_step(self, now_s: float | None = None) -> None:
+        """Read every site's new points into its engine (a new engine when the night or the roads changed)."""
+        now_s = time.time() if now_s is None else now_s
+        sites = sorted({r["site"] for r in self.registry.db.query("SELECT DISTINCT site FROM roads")})
+        for site in sites:
+            network, grid = await asyncio.to_thread(self.network, site)
+            night = night_start_s(now_s, self.settings.night_start_jst)
+            live = self._live_sites.get(site)
+            if live is None or live.network is not network or live.since_s != night:
+                live = _LiveSite(network, CoverageEngine(network, self.params, grid=grid), night, _ms(night))
+                self._live_sites[site] = live
+            # Whole seconds, so the window in the answer (ISO 8601 to the second) is exactly what was read.
+            end_ms = int(now_s - self.settings.live_read_lag_s) * 1000
+            if end_ms <= live.read_until_ms and site in self.live_coverage:
+                continue
+            tracks = await read_tracks(self.history, network, site=site, start_ms=live.read_until_ms, end_ms=end_ms)
+            stats = await asyncio.to_thread(live.engine.update_codes, tracks.code, tracks.names, tracks.t_s,
+                                            tracks.lat_deg, tracks.lon_deg, tracks.blade_down, tracks.heading_deg)
+            live.used += stats.used
+            live.repeated += stats.late_or_duplicate
+            live.skipped += len(tracks.bad)
+            live.read_until_ms = max(end_ms, live.read_until_ms)
+            state = await asyncio.to_thread(live.engine.roads)
+            self.live_coverage[site] = Coverage(site, network, state, live.since_s, live.read_until_ms / 1000.0,
+                                                live.used, live.repeated, live.skipped, time.monotonic(), "live")
+        for gone in set(self.live_coverage) - set(sites):
+            self.live_coverage.pop(gone, None)
+            self._live_sites.pop(gone, None)
+
+    async def run_live(self, stop: asyncio.Event) -> None:
+        """live_step every snow.live_interval_s until stop is set; a failing step is logged and retried."""
+        while not stop.is_set():
+            try:
+                await self.live_step()
+            except Exception as e:  # InfluxDB down, a bad row: say so, keep the last state, try again
+                log.warning("snow live coverage step failed (retrying in %.0f s): %s", self.settings.live_interval_s, e)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.live_interval_s)
+            except asyncio.TimeoutError:
+                pass
 
     # ---- reports ---------------------------------------------------------------------------------
     def tariff_for(self, site: str) -> Tariff | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from ..deps import SnowDep
 from ..snow.result import coverage_geojson, coverage_result, iso_jst
-from ..snowservice import Coverage, SnowRequestError, SnowService, parse_time_param
+from ..snowservice import Coverage, SnowRequestError, SnowService, night_start_s, parse_time_param
 
 router = APIRouter(prefix="/api/v1", tags=["snow"])
 
@@ -18,13 +18,20 @@ async def coverage_for(snow: SnowService, site: str | None, since: str | None, u
     """Resolve and check the parameters, then the (cached) coverage; SnowRequestError for bad input."""
     since_s = parse_time_param(since, "since")
     until_s = parse_time_param(until, "until")
+    if since_s is None and until_s is None and not delay_s:
+        # Tonight until now: the background engine's state when it has one for this site.
+        site_id = snow.site_for(site)
+        snow.check_route(snow.network(site_id)[0], route)
+        live = snow.live_coverage.get(site_id)
+        if live is not None and live.network is snow.network(site_id)[0]:
+            return live, site_id
     until_is_now = until_s is None
     if until_s is None:
         until_s = float(int(time.time() - delay_s))
     elif delay_s:
         until_s = min(until_s, time.time() - delay_s)  # the public view never shows newer work
     if since_s is None:
-        since_s = until_s - snow.settings.coverage_window_h * 3600.0
+        since_s = night_start_s(until_s, snow.settings.night_start_jst)
     if since_s >= until_s:
         raise SnowRequestError(422, "since", f"since ({iso_jst(since_s)}) must be before until ({iso_jst(until_s)})")
     site_id = snow.site_for(site)
@@ -37,7 +44,7 @@ async def coverage_for(snow: SnowService, site: str | None, since: str | None, u
 def result_document(cov: Coverage, route: str | None, params: Any) -> dict[str, Any]:
     """result.json as `yukimizu coverage` writes it, with the API's input summary."""
     doc = coverage_result(cov.network, cov.state, route=route)
-    doc["input"] = {"site": cov.site, "since": iso_jst(cov.since_s), "until": iso_jst(cov.until_s), "route": route,
+    doc["input"] = {"site": cov.site, "source": cov.source, "since": iso_jst(cov.since_s), "until": iso_jst(cov.until_s), "route": route,
                     "fixes_used": cov.fixes_used, "fixes_repeated": cov.fixes_repeated,
                     "fixes_skipped": cov.fixes_skipped,
                     "params": {"buffer_m": params.buffer_m, "max_gap_s": params.max_gap_s,
@@ -50,7 +57,7 @@ def result_document(cov: Coverage, route: str | None, params: Any) -> dict[str, 
                        422: {"description": "a time that cannot be read, or since not before until"}})
 async def coverage(snow: SnowDep,
                    since: str | None = Query(None, description="ISO 8601 (JST without offset) or Unix s; default "
-                                                                "until minus snow.coverage_window_h"),
+                                                                "tonight's start (snow.night_start_jst)"),
                    until: str | None = Query(None, description="exclusive; default now"),
                    route: str | None = Query(None, description="only this route's roads"),
                    site: str | None = Query(None, description="needed only when several sites have roads"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -27,8 +28,10 @@ def snow_settings(settings: BackendSettings, tmp_path: Path) -> BackendSettings:
     """Backend settings with the tariff, caches short enough for a test to see new points, no basemap."""
     tariff = tmp_path / "tariff.toml"
     tariff.write_text(tariff_without_vehicles(), encoding="utf-8")
+    # "Tonight" began six hours ago, whenever the tests run (the default 18:00 JST would move under a test).
+    six_hours_ago = time.strftime("%H:%M", time.gmtime(time.time() + 9 * 3600 - 6 * 3600))
     snow = replace(settings.snow, tariff=str(tariff), live_cache_s=0.2, stream_interval_s=0.2, coverage_cache_s=0.0,
-                   basemap_url="")
+                   basemap_url="", night_start_jst=six_hours_ago, live_engine=False)
     return replace(settings, snow=snow)
 
 

@@ -102,3 +102,51 @@ def test_the_stream_delivers_a_new_position_after_it_is_written(snow_client: Tes
         assert p["t_ms"] == round(t_new * 1000) and p["speed_km_h"] == 28.5 and p["vehicle_id"] == "v-2"
         # Only what changed: plow-001 was not sent again.
         assert [f["properties"]["device_id"] for f in msg["features"]] == ["plow-002"]
+
+
+def _live_app(snow_settings, **snow_changes):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from backend.app import create_app
+
+    return create_app(replace(snow_settings, snow=replace(snow_settings.snow, **snow_changes)))
+
+
+def test_tonights_coverage_is_kept_by_the_background_engine(snow_settings, influx: InfluxV1) -> None:
+    now = time.time()
+    with TestClient(_live_app(snow_settings, live_engine=False)) as c:
+        seed_registry(c)
+    write(influx, "plow-001", drive([(-20, 0), (400, 0), (400, 220)], 40, now - 300, noise_m=3.0, seed=4))
+    with TestClient(_live_app(snow_settings, live_engine=True, live_interval_s=0.2, live_read_lag_s=0.0)) as c:
+        deadline = time.monotonic() + 15
+        while (live := c.get("/api/v1/coverage").json())["input"]["source"] != "live":
+            assert time.monotonic() < deadline, "the background engine never answered"
+            time.sleep(0.2)
+        assert {s["id"]: s["cleared"] for s in live["segments"]}["r-01"] is True
+        batch = c.get("/api/v1/coverage", params={"since": live["input"]["since"], "until": live["input"]["until"]}).json()
+        assert batch["input"]["source"] == "request"
+        for key in ("segments", "routes", "total"):
+            assert live[key] == batch[key], key
+
+
+def test_the_live_engine_joins_new_points_to_old_ones_and_equals_a_batch(snow_settings, influx: InfluxV1) -> None:
+    now = time.time()
+    with TestClient(_live_app(snow_settings, live_engine=False, live_read_lag_s=0.0)) as c:
+        seed_registry(c)
+        snow = c.app.state.snow  # type: ignore[attr-defined]
+        first = drive([(-20, 0), (400, 0)], 40, now - 200, noise_m=3.0, seed=4)
+        write(influx, "plow-001", first)
+        c.portal.call(snow.live_step, first[-1]["t"] + 1.5)  # type: ignore[union-attr]
+        one = c.get("/api/v1/coverage").json()
+        assert one["input"]["source"] == "live"
+        assert {s["id"]: s["cleared"] for s in one["segments"]}["r-01"] is False  # only the first leg so far
+        # The next points arrive; the engine reads only them and joins them to the first batch.
+        second = drive([(400, 0), (400, 220)], 40, first[-1]["t"] + 2, noise_m=3.0, seed=5)  # after what was read
+        write(influx, "plow-001", second, first_seq=len(first))
+        c.portal.call(snow.live_step, second[-1]["t"] + 1.5)  # type: ignore[union-attr]
+        two = c.get("/api/v1/coverage").json()
+        assert two["input"]["fixes_used"] == len(first) + len(second)
+        batch = c.get("/api/v1/coverage", params={"since": two["input"]["since"], "until": two["input"]["until"]}).json()
+        for key in ("segments", "routes", "total"):
+            assert two[key] == batch[key], key
+        assert {s["id"]: s["cleared"] for s in two["segments"]}["r-01"] is True
