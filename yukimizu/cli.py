@@ -14,6 +14,7 @@ COMMANDS: list[str] = [
     "dashboards.cli",
     "backend.cli",
     "backend.snow.cli",
+    "yukimizu.firmware",
 ]
 
 

@@ -1,73 +1,109 @@
-"""`yukimizu demo`: the main job on one machine. Until the simulators land, a minimal live pipeline:
-own Mosquitto and InfluxDB under ./var/, a device publishing readings, a subscriber decoding them with
-the contract and writing line protocol, and the result read back with InfluxQL.
+"""`yukimizu demo` (`make demo`): a living Goshogawara on one machine.
+
+Starts the site's own Mosquitto and InfluxDB under ./var/, the edge gateway, the backend API, and the
+simulators on the demo site: plows clearing snow on their routes, paddies and orchards reporting
+water and soil. Prints the pages to open and keeps a live count until Ctrl-C, which stops everything.
 """
 from __future__ import annotations
 
 import argparse
-import json
-import random
-import threading
+import shutil
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
 
-from .contract import decode, reading_line, topic
 from .influx import InfluxV1
-from .servers import InfluxDB, Mosquitto
+from .stack import DATABASE, Stack
+
+MEASUREMENTS = ("plow", "water", "soil", "weather")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the `demo` subcommand."""
     p = sub.add_parser("demo", help="デモ: 一台で全体を動かす / run the whole pipeline on this machine")
-    p.add_argument("--var", default="var", help="folder for the demo's own servers (default ./var)")
-    p.add_argument("--seconds", type=float, default=10.0, help="how long the demo device publishes")
+    p.add_argument("--var", default="var/demo", help="folder for the demo's servers and data (default ./var/demo)")
+    p.add_argument("--plow-speed", type=float, default=30.0,
+                   help="snowstorm night: simulated seconds per second (default 30: the night in about 12 minutes)")
+    p.add_argument("--farm-speed", type=float, default=1800.0,
+                   help="paddy season: simulated seconds per second (default 1800: a day in 48 seconds)")
+    p.add_argument("--smoke", action="store_true", help="start, wait for the first readings in InfluxDB, then stop (CI)")
+    p.add_argument("--timeout-s", type=float, default=60.0, help="how long --smoke waits for readings")
     p.set_defaults(func=run)
 
 
+def _counts(db: InfluxV1) -> dict[str, int]:
+    out = {}
+    for m in MEASUREMENTS:
+        try:
+            rows = db.rows(f'SELECT count("seq") AS n FROM "{m}" WHERE time > now() - 30d')
+            out[m] = int(rows[0]["n"]) if rows else 0
+        except Exception:  # noqa: BLE001 - the count is a display, never a reason to stop the demo
+            out[m] = -1
+    return out
+
+
+def _table(counts: dict[str, int], started: float) -> Table:
+    t = Table(title=f"雪水 demo: 稼働 {time.monotonic() - started:.0f} 秒 / running {time.monotonic() - started:.0f} s")
+    t.add_column("測定 / measurement")
+    t.add_column("InfluxDB の読み取り数 / readings stored", justify="right")
+    for m, n in counts.items():
+        t.add_row(m, "-" if n < 0 else str(n))
+    return t
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the minimal pipeline and print what landed in InfluxDB."""
+    """Start the stack and the simulators; show live counts until Ctrl-C (or until readings land, with --smoke)."""
+    console = Console()
     var = Path(args.var).resolve()
-    broker = Mosquitto(var / "mosquitto").start()
-    influxdb = InfluxDB(var / "influxdb").start()
-    print(f"Mosquitto {broker.url}   InfluxDB {influxdb.url}")
-    db = InfluxV1(influxdb.url, "yukimizu")
-    db.create_database()
-    received = threading.Event()
-
-    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-        out = decode(msg.topic, msg.payload)
-        db.write([reading_line(r) for r in out.readings])
-        received.set()
-
-    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-sink")
-    sub.on_message = on_message
-    sub.connect("127.0.0.1", broker.port)
-    sub.subscribe("yukimizu/v1/#", qos=1)
-    sub.loop_start()
-    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="demo-paddy")
-    pub.connect("127.0.0.1", broker.port)
-    pub.loop_start()
-    rng = random.Random(1)
-    t_end = time.monotonic() + args.seconds
-    seq = 0
-    level_cm = 5.0
+    stack = Stack(var)
+    console.print(f"starting in {var} ...")
     try:
-        while time.monotonic() < t_end:
-            seq += 1
-            level_cm = max(0.0, level_cm + rng.uniform(-0.3, 0.25))
-            body = {"v": 1, "readings": [{"seq": seq, "t": time.time(), "level_cm": round(level_cm, 2),
-                                          "water_temp_c": round(16 + rng.uniform(-1, 1), 2)}]}
-            pub.publish(topic("goshogawara", "water", "paddy-demo"), json.dumps(body), qos=1).wait_for_publish(5)
-            time.sleep(0.5)
-        time.sleep(1.0)
-        rows = db.rows("SELECT count(level_cm) AS n, last(level_cm) AS level_cm FROM water")
-        print(f"InfluxDB now holds {rows[0]['n'] if rows else 0} water readings; "
-              f"last level {rows[0]['level_cm'] if rows else '-'} cm / 最新水位")
+        stack.start()
+        stack.simulate("sim-plows", "snowstorm-night", "--speed", str(args.plow_speed),
+                       "--sent-log", str(var / "sent-plows.jsonl"))
+        stack.simulate("sim-farm", "paddy-season", "--speed", str(args.farm_speed),
+                       "--sent-log", str(var / "sent-farm.jsonl"))
+        assert stack.broker is not None and stack.influxdb is not None
+        db = InfluxV1(stack.influxdb.url, DATABASE)
+        links = [
+            ("除雪マップ / live plow map", f"{stack.api_url}/map"),
+            ("公開マップ / public map (delayed)", f"{stack.api_url}/public/map"),
+            ("圃場 / fields (farmers)", f"{stack.api_url}/fields"),
+            ("機器の状態 / fleet health", f"{stack.api_url}/fleet"),
+            ("API docs", f"{stack.api_url}/docs"),
+            ("health", f"{stack.api_url}/healthz"),
+        ]
+        for label, url in links:
+            console.print(f"  {label:<36} {url}", highlight=False)
+        console.print(f"  MQTT {stack.broker_url}   InfluxDB {stack.influxdb.url} (database {DATABASE})", highlight=False)
+        if shutil.which("grafana-server") or shutil.which("grafana"):
+            console.print("  Grafana: `yukimizu dashboards build --out /etc/grafana/provisioning` then restart Grafana")
+        else:
+            console.print("  Grafana is not installed here; `yukimizu dashboards build --out DIR` writes its provisioning")
+        started = time.monotonic()
+        if args.smoke:
+            deadline = started + args.timeout_s
+            while time.monotonic() < deadline:
+                counts = _counts(db)
+                if counts.get("plow", 0) > 0 and counts.get("water", 0) > 0:
+                    health = httpx.get(f"{stack.api_url}/healthz", timeout=5)
+                    console.print(f"smoke ok: {counts}, /healthz {health.status_code}")
+                    return 0 if health.status_code == 200 else 1
+                time.sleep(1)
+            console.print(f"smoke failed: no readings within {args.timeout_s} s: {_counts(db)}")
+            console.print(stack.log_tail("gateway"))
+            return 1
+        console.print("Ctrl-C で停止 / Ctrl-C stops everything")
+        with Live(_table(_counts(db), started), console=console, refresh_per_second=1) as live:
+            while True:
+                time.sleep(2)
+                live.update(_table(_counts(db), started))
+    except KeyboardInterrupt:
+        console.print("stopping ...")
+        return 0
     finally:
-        pub.loop_stop()
-        sub.loop_stop()
-        broker.stop()
-        influxdb.stop()
-    return 0
+        stack.stop()
