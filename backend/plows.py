@@ -6,6 +6,7 @@ server's `max-row-limit`. A plow reading without a GPS fix (no lat/lon) is not a
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from dataclasses import dataclass
@@ -59,7 +60,9 @@ async def _chunked_rows(history: History, q: str) -> dict[str, list[list[Any]]]:
             async for line in r.aiter_lines():
                 if not line.strip():
                     continue
-                doc = json.loads(line)
+                # Parsing a chunk (20,000 rows) and building arrays run in a worker thread: a night's
+                # catch-up read must not stall the event loop that answers /plows/live meanwhile.
+                doc = await asyncio.to_thread(json.loads, line)
                 for res in doc.get("results") or []:
                     if "error" in res:
                         raise InfluxError(f"InfluxQL error: {res['error']} in {q[:300]!r}", 400)
@@ -89,6 +92,11 @@ async def read_tracks(history: History, network: RoadNetwork, *, site: str | Non
     q = (f"SELECT {sel} FROM {history._from(MEASUREMENT)}{where_clause(start_ms, end_ms, {'site': site})}"
          " GROUP BY \"device_id\"")
     rows_by_dev = await _chunked_rows(history, q)
+    return await asyncio.to_thread(_tracks, rows_by_dev, network)
+
+
+def _tracks(rows_by_dev: dict[str, list[list[Any]]], network: RoadNetwork) -> Tracks:
+    """Tracks from rows (time, lat, lon, blade_down, speed, heading) per device, minus points far outside."""
     names: list[str] = []
     code: list[np.ndarray] = []
     cols: list[list[list[Any]]] = []
