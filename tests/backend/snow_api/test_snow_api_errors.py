@@ -75,3 +75,28 @@ def test_a_bad_road_is_refused_with_feature_and_reason_and_nothing_is_imported(s
     assert [(p["collection"], p["index"], p["id"], p["field"]) for p in problems] == [("roads", 5, "r-99", "geometry")]
     assert reason in problems[0]["reason"]
     assert c.get("/api/v1/roads").json() == before  # the renamed roads next to it were not written either
+
+
+@pytest.mark.parametrize(
+    "toml, words",
+    [
+        ('[snow]\ntariff = "{tmp}/missing.toml"\n', "snow.tariff: cannot read"),
+        ('[snow]\ntariff = "{tmp}/bad.toml"\n', "snow.tariff: bands"),
+        ('[snow]\nnight_start_jst = "6pm"\n', "snow.night_start_jst: '6pm' is not a time HH:MM"),
+        ('[snow]\nbasemap_url = "https://tiles.example/{{z}}/{{x}}.png"\n', "snow.basemap_url"),
+        ('[snow]\nmin_fraction = 1.5\n', "snow.min_fraction: must be in (0, 1]"),
+    ],
+    ids=["a tariff file that is not there", "a tariff without bands", "a night start that is not HH:MM",
+         "a basemap template without {y}", "a cleared fraction above 1"],
+)
+def test_bad_snow_settings_stop_the_check_naming_the_key(tmp_path, capsys, toml: str, words: str) -> None:
+    from yukimizu.cli import main
+
+    (tmp_path / "bad.toml").write_text('example = true\n[machine_classes.x]\nweekday = {}\n', encoding="utf-8")
+    (tmp_path / "backend.toml").write_text(toml.format(tmp=tmp_path), encoding="utf-8")
+    try:
+        code = main(["api", "--config", str(tmp_path / "backend.toml"), "--check"])
+    except SystemExit as e:  # settings errors leave through SystemExit(2), the tariff check returns 2
+        code = e.code
+    assert code == 2
+    assert words in capsys.readouterr().err
