@@ -15,6 +15,8 @@ COMMANDS: list[str] = [
     "backend.cli",
     "backend.snow.cli",
     "yukimizu.firmware",
+    "yukimizu.flash.cli",
+    "simulators.cli",
 ]
 
 

@@ -7,6 +7,7 @@ between runs the old firmware with the old config.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,34 +102,47 @@ class Board:
         lines = out.decode(errors="replace").splitlines() + ["", "", ""]
         return BoardInfo(lines[0].strip(), lines[1].strip(), lines[2].strip())
 
+    def hashes(self, paths: list[str]) -> dict[str, str | None]:
+        """SHA-256 of each file on the board (None where absent), in one round trip."""
+        code = (
+            "import hashlib,binascii\n"
+            "def _h(p):\n"
+            " try:\n  f=open(p,'rb')\n except OSError:\n  return None\n"
+            " d=hashlib.sha256()\n"
+            " while True:\n  b=f.read(1024)\n  if not b:\n   break\n  d.update(b)\n"
+            " f.close()\n return binascii.hexlify(d.digest()).decode()\n"
+            f"print(repr({{p:_h(p) for p in {paths!r}}}))\n"
+        )
+        out = self.exec(code).decode(errors="replace").strip()
+        try:
+            return ast.literal_eval(out)
+        except (ValueError, SyntaxError):
+            raise BoardError(f"{self.url}: unexpected answer while hashing files: {out[:200]!r}") from None
+
     def sha256(self, path: str) -> str | None:
-        """SHA-256 of a file on the board, or None if it does not exist."""
-        try:
-            if not self.t.fs_exists(path):
-                return None
-            return self.t.fs_hashfile(path, "sha256").hex()
-        except (TransportError, OSError) as e:
-            raise BoardError(f"{self.url}: reading {path}: {e}") from None
+        """SHA-256 of one file on the board, or None if it does not exist."""
+        return self.hashes([path])[path]
 
-    def mkdirs(self, path: str) -> None:
-        """Create the folders above `path` on the board."""
-        parts = path.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            d = "/".join(parts[:i])
-            self.exec(f"import os\ntry:\n os.mkdir({d!r})\nexcept OSError:\n pass")
+    def mkdirs(self, paths: list[str]) -> None:
+        """Create the folders the given file paths need, in one round trip."""
+        dirs = sorted({"/".join(p.split("/")[:i]) for p in paths for i in range(1, len(p.split("/")))})
+        if dirs:
+            self.exec(f"import os\nfor d in {dirs!r}:\n try:\n  os.mkdir(d)\n except OSError:\n  pass\n")
 
-    def stage(self, path: str, data: bytes, progress: Callable[[int, int], None] | None = None) -> None:
-        """Write `data` to PATH.new on the board and check its hash there."""
-        staged = path + STAGING_SUFFIX
-        self.mkdirs(path)
-        try:
-            self.t.fs_writefile(staged, data, chunk_size=1024, progress_callback=progress)
-        except (TransportError, OSError) as e:
-            raise BoardError(f"{self.url}: copy of {path} interrupted: {e}") from None
-        want = hashlib.sha256(data).hexdigest()
-        got = self.sha256(staged)
-        if got != want:
-            raise BoardError(f"{self.url}: {path} did not verify (board has sha256 {got}, expected {want})")
+    def stage(self, files: dict[str, bytes], progress: Callable[[int, int], None] | None = None) -> None:
+        """Write each file to PATH.new on the board, then check every hash there."""
+        self.mkdirs(list(files))
+        for path, data in files.items():
+            try:
+                self.t.fs_writefile(path + STAGING_SUFFIX, data, chunk_size=2048, progress_callback=progress)
+            except (TransportError, OSError) as e:
+                raise BoardError(f"{self.url}: copy of {path} interrupted: {e}") from None
+        got = self.hashes([p + STAGING_SUFFIX for p in files])
+        for path, data in files.items():
+            want = hashlib.sha256(data).hexdigest()
+            if got.get(path + STAGING_SUFFIX) != want:
+                raise BoardError(f"{self.url}: {path} did not verify (board has sha256 "
+                                 f"{got.get(path + STAGING_SUFFIX)}, expected {want})")
 
     def activate(self, paths: list[str]) -> None:
         """Rename every staged file into place, in the order given (device config last)."""

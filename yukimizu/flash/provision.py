@@ -110,13 +110,25 @@ def firmware_version() -> str:
         return "unknown"
 
 
+def _sources_hash(app: str) -> str:
+    h = hashlib.sha256()
+    fw = REPO / "firmware"
+    for src in sorted([*(fw / "lib").glob("*.py"), fw / "apps" / app / "main.py"]):
+        h.update(src.name.encode() + b"\0" + src.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def bundle_files(app: str, build_dir: Path | None = None) -> dict[str, bytes]:
-    """The app's bundle as {path on board: bytes}, built now (mpy-cross is fast and the result is exact)."""
+    """The app's bundle as {path on board: bytes}, rebuilt whenever a firmware source changed."""
     from .. import firmware
 
-    out = build_dir or (REPO / "firmware" / "build")
-    bundle = firmware.build(app, out)
-    return {name: (bundle.path / name).read_bytes() for name in bundle.sizes}
+    out = build_dir or (REPO / "firmware" / "build" / "by-source" / f"{app}-{_sources_hash(app)}")
+    done = out / app / ".complete"
+    if not done.exists():
+        firmware.build(app, out)
+        done.write_text("")
+    root = out / app
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p != done}
 
 
 def bundle_hash(files: dict[str, bytes]) -> str:
@@ -172,15 +184,12 @@ def flash(port: str, plan: Plan, *, timeout_s: float = 10.0) -> Result:
         info = board.info()
         if info.platform != "esp32" and not info.is_virtual:
             raise BoardError(f"{port}: board runs MicroPython on {info.platform!r}, not an ESP32; refusing to flash")
-        written, unchanged = [], []
-        for name in sorted(everything, key=lambda n: (n == CONFIG_PATH, n)):
-            data = everything[name]
-            if board.sha256(name) == hashlib.sha256(data).hexdigest():
-                unchanged.append(name)
-                continue
-            board.stage(name, data)
-            written.append(name)
-        board.activate(written)  # sorted with config.json last
+        order = sorted(everything, key=lambda n: (n == CONFIG_PATH, n))
+        on_board = board.hashes(order)
+        unchanged = [n for n in order if on_board.get(n) == hashlib.sha256(everything[n]).hexdigest()]
+        written = [n for n in order if n not in unchanged]
+        board.stage({n: everything[n] for n in written})
+        board.activate(written)  # in order, config.json last
     return Result(plan.spec.device_id, written, unchanged, info.platform)
 
 

@@ -18,8 +18,7 @@ def test_identifies_the_virtual_board(virtual_board) -> None:
 
 def test_staged_files_are_verified_and_activated_config_last(virtual_board) -> None:
     with Board(virtual_board.url) as b:
-        b.stage("lib/app.mpy", b"\x4d\x06" + os.urandom(3000))
-        b.stage("config.json", b'{"device_id":"soil-001"}')
+        b.stage({"lib/app.mpy": b"\x4d\x06" + os.urandom(3000), "config.json": b'{"device_id":"soil-001"}'})
         assert not (virtual_board.folder / "config.json").exists()
         b.activate(["lib/app.mpy", "config.json"])
     assert (virtual_board.folder / "config.json").read_bytes() == b'{"device_id":"soil-001"}'
@@ -34,7 +33,7 @@ def test_cut_link_mid_copy_leaves_the_old_config_active(virtual_board) -> None:
         with Board(virtual_board.url) as b:
             cutter = threading.Timer(0.5, virtual_board.cut_link)
             cutter.start()
-            b.stage("config.json", big)
+            b.stage({"config.json": big})
             b.activate(["config.json"])
     assert (virtual_board.folder / "config.json").read_bytes() == b'{"old":true}'
 

@@ -1,0 +1,1 @@
+"""Physical models the simulated devices report: weather, upland soil, paddy water, snowplows."""
