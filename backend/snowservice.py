@@ -33,6 +33,7 @@ from .snow.tariff import Tariff
 from .snow.tracks import JST, Tracks
 
 log = logging.getLogger("yukimizu.api.snow")
+_NETWORK_CHECK_S = 2.0  # a road import shows in coverage at most this much later
 
 
 class SnowRequestError(ValueError):
@@ -101,7 +102,8 @@ class SnowService:
         self.tariff = tariff
         self.params = CoverageParams(buffer_m=settings.buffer_m, max_gap_s=settings.max_gap_s,
                                      min_fraction=settings.min_fraction)
-        self._networks: dict[str, tuple[str, RoadNetwork, Any]] = {}  # site -> (fingerprint, network, grid)
+        # site -> (fingerprint of its roads, network, grid, when last compared with the registry)
+        self._networks: dict[str, tuple[str, RoadNetwork, Any, float]] = {}
         self._coverage: dict[tuple[Any, ...], Coverage] = {}
         self._coverage_lock = asyncio.Lock()
         self._live: dict[tuple[Any, ...], tuple[float, list[Position]]] = {}
@@ -128,16 +130,24 @@ class SnowService:
         return with_roads[0]
 
     def network(self, site: str) -> tuple[RoadNetwork, Any]:
-        """The site's road network from the registry (and the engine grid), rebuilt only when its roads changed."""
+        """The site's road network from the registry (and the engine grid), rebuilt only when its roads changed.
+
+        The registry is compared at most every _NETWORK_CHECK_S; the network is rebuilt only when the
+        roads differ (a 20,000-road network takes a second or two to build).
+        """
+        cached = self._networks.get(site)
+        now = time.monotonic()
+        if cached and now - cached[3] < _NETWORK_CHECK_S:
+            return cached[1], cached[2]  # checked a moment ago: reading every road again costs more than the answer
         rows = self.registry.list("roads", site=site)
         doc = roads_geojson(rows)
         fp = hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-        cached = self._networks.get(site)
         if cached and cached[0] == fp:
+            self._networks[site] = (fp, cached[1], cached[2], now)
             return cached[1], cached[2]
         net = parse_roads(doc)
         grid = CoverageEngine(net, self.params).grid
-        self._networks[site] = (fp, net, grid)
+        self._networks[site] = (fp, net, grid, now)
         return net, grid
 
     def check_route(self, network: RoadNetwork, route: str | None) -> None:

@@ -21,9 +21,10 @@ async def coverage_for(snow: SnowService, site: str | None, since: str | None, u
     if since_s is None and until_s is None and not delay_s:
         # Tonight until now: the background engine's state when it has one for this site.
         site_id = snow.site_for(site)
-        snow.check_route(snow.network(site_id)[0], route)
+        network, _ = snow.network(site_id)
+        snow.check_route(network, route)
         live = snow.live_coverage.get(site_id)
-        if live is not None and live.network is snow.network(site_id)[0]:
+        if live is not None and live.network is network:
             return live, site_id
     until_is_now = until_s is None
     if until_s is None:
@@ -44,7 +45,8 @@ async def coverage_for(snow: SnowService, site: str | None, since: str | None, u
 def result_document(cov: Coverage, route: str | None, params: Any) -> dict[str, Any]:
     """result.json as `yukimizu coverage` writes it, with the API's input summary."""
     doc = coverage_result(cov.network, cov.state, route=route)
-    doc["input"] = {"site": cov.site, "source": cov.source, "since": iso_jst(cov.since_s), "until": iso_jst(cov.until_s), "route": route,
+    doc["input"] = {"site": cov.site, "source": cov.source, "since": iso_jst(cov.since_s), "until": iso_jst(cov.until_s),
+                    "route": route,
                     "fixes_used": cov.fixes_used, "fixes_repeated": cov.fixes_repeated,
                     "fixes_skipped": cov.fixes_skipped,
                     "params": {"buffer_m": params.buffer_m, "max_gap_s": params.max_gap_s,

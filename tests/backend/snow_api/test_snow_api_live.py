@@ -150,3 +150,23 @@ def test_the_live_engine_joins_new_points_to_old_ones_and_equals_a_batch(snow_se
         for key in ("segments", "routes", "total"):
             assert two[key] == batch[key], key
         assert {s["id"]: s["cleared"] for s in two["segments"]}["r-01"] is True
+
+
+def test_a_road_changed_in_the_registry_counts_at_once(snow_client: TestClient, influx: InfluxV1) -> None:
+    from snowapi_night import lonlat
+
+    c = snow_client
+    seed_registry(c)
+    now = time.time()
+    write(influx, "plow-002", drive([(-120, -100), (120, -100)], 30, now - 120))
+    before = {s["id"]: s for s in c.get("/api/v1/coverage").json()["segments"]}
+    assert before["r-05"]["cleared"] and "r-06" not in before
+    # The lane is redrawn 100 m further north and a new road added where the plow went.
+    r = c.patch("/api/v1/roads/r-05", json={"geometry": {"type": "LineString", "coordinates": [lonlat(-100, 0), lonlat(-50, 0)]}})
+    assert r.status_code == 200, r.text
+    r = c.post("/api/v1/roads", json={"id": "r-06", "site": "goshogawara", "geometry": {
+        "type": "LineString", "coordinates": [lonlat(-100, -100), lonlat(100, -100)]}})
+    assert r.status_code == 201, r.text
+    time.sleep(2.1)  # the service compares its network with the registry at most every 2 s
+    after = {s["id"]: s for s in c.get("/api/v1/coverage").json()["segments"]}
+    assert not after["r-05"]["cleared"] and after["r-06"]["cleared"]
