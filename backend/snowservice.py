@@ -292,14 +292,17 @@ def _ms(t_s: float) -> int:
 
 
 def parse_time_param(text: str | None, name: str) -> float | None:
-    """Unix seconds from a query parameter: ISO 8601 (no offset means JST, as the CLI) or Unix seconds."""
+    """Unix seconds from a query parameter: ISO 8601 (no offset means JST, as the CLI) or Unix seconds, 2000-2099."""
     if text is None or text == "":
         return None
     from .snow.cli import parse_iso
     from .snow.tracks import parse_time
 
     try:
-        return parse_time(text) if text.replace(".", "", 1).isdigit() else parse_iso(text, name)
-    except ValueError as e:
+        t = parse_time(text) if text.replace(".", "", 1).isdigit() else parse_iso(text, name)
+        if not 946684800.0 <= t < 4102444800.0:  # the same years the tracks reader accepts
+            raise ValueError(f"{name} {text!r} is outside 2000-2099")
+    except (ValueError, OverflowError) as e:
         raise SnowRequestError(422, name, f"{e}; give ISO 8601 like 2026-01-15T05:00+09:00 (JST when no offset) "
                                           "or Unix seconds") from None
+    return t

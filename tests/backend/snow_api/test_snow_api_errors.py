@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from fastapi.testclient import TestClient
 from snowapi_night import SITE, lonlat, roads, seed_registry
 
@@ -100,3 +104,17 @@ def test_bad_snow_settings_stop_the_check_naming_the_key(tmp_path, capsys, toml:
         code = e.code
     assert code == 2
     assert words in capsys.readouterr().err
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text(max_size=40) | st.from_regex(r"20\d\d-[01]\d-[0-3]\d(T[0-2]\d:[0-5]\d(:[0-5]\d)?([+-][01]\d:\d\d|Z)?)?",
+                                            fullmatch=True) | st.floats(allow_nan=True).map(str))
+def test_time_parameters_are_read_or_refused_with_the_parameter_named(text: str) -> None:
+    from backend.snowservice import SnowRequestError, parse_time_param
+
+    try:
+        t = parse_time_param(text, "since")
+    except SnowRequestError as e:
+        assert e.status == 422 and e.param == "since" and "ISO 8601" in str(e)
+    else:
+        assert t is None or math.isfinite(t)
