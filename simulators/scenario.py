@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from yukimizu.settings import SettingsError, _build  # the project's typed loader: one way to read TOML
+from yukimizu.settings import SettingsError, build  # the project's typed loader: one way to read TOML
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SITE_DIR = Path(__file__).resolve().parent / "site"
@@ -215,7 +215,7 @@ def _items(cls: type, rows: list[Any], key: str) -> list[Any]:
         if not isinstance(row, dict):
             raise SettingsError(f"{key}[{i}]: expected a [[{key}]] table")
         try:
-            out.append(_build(cls, row, {}, f"{key}[{i}]."))
+            out.append(build(cls, row, {}, f"{key}[{i}]."))
         except SettingsError as e:
             msg = str(e)
             raise SettingsError(msg if msg.startswith(f"{key}[") else f"{key}[{i}].{msg}") from None
@@ -233,7 +233,7 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         hint = f" (write [[{key[:-1]}]] tables)" if key.endswith("s") else ""
         raise ScenarioError(f"{source}: {key}: unknown setting{hint}")
     try:
-        sc = _build(Scenario, data, {}, "")
+        sc = build(Scenario, data, {}, "")
         sc.dead_zones = _items(DeadZone, sc.dead_zone, "dead_zone")
         sc.paddy_faults = _items(PaddyFaultSpec, sc.paddy_fault, "paddy_fault")
         sc.outages = _items(OutageSpec, sc.outage, "outage")

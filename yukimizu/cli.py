@@ -17,6 +17,7 @@ COMMANDS: list[str] = [
     "yukimizu.firmware",
     "yukimizu.flash.cli",
     "simulators.cli",
+    "edge_gateway.cli",
 ]
 
 

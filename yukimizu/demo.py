@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the `demo` subcommand."""
     p = sub.add_parser("demo", help="デモ: 一台で全体を動かす / run the whole pipeline on this machine")
     p.add_argument("--var", default="var/demo", help="folder for the demo's servers and data (default ./var/demo)")
-    p.add_argument("--plow-speed", type=float, default=30.0,
-                   help="snowstorm night: simulated seconds per second (default 30: the night in about 12 minutes)")
+    p.add_argument("--plow-speed", type=float, default=10.0,
+                   help="snowstorm night: simulated seconds per second (default 10: plows leave within a minute, the night takes about 7.5 minutes)")
     p.add_argument("--farm-speed", type=float, default=1800.0,
                    help="paddy season: simulated seconds per second (default 1800: a day in 48 seconds)")
     p.add_argument("--smoke", action="store_true", help="start, wait for the first readings in InfluxDB, then stop (CI)")

@@ -77,7 +77,8 @@ def _convert(key: str, value: Any, tp: Any, source: str) -> Any:
     return value
 
 
-def _build(cls: type[T], data: Mapping[str, Any], sources: Mapping[str, str], prefix: str) -> T:
+def build(cls: type[T], data: Mapping[str, Any], sources: Mapping[str, str], prefix: str) -> T:
+    """Build dataclass `cls` from already-parsed data; errors name keys under `prefix` (for nested tables)."""
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for k in data:
@@ -91,7 +92,7 @@ def _build(cls: type[T], data: Mapping[str, Any], sources: Mapping[str, str], pr
             sub = data.get(f.name, {})
             if not isinstance(sub, Mapping):
                 raise SettingsError(f"{key}: expected a [{key}] section")
-            kwargs[f.name] = _build(tp, sub, sources, key + ".")  # type: ignore[arg-type]
+            kwargs[f.name] = build(tp, sub, sources, key + ".")  # type: ignore[arg-type]
         elif f.name in data:
             kwargs[f.name] = _convert(key, data[f.name], tp, sources.get(key, "file"))
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
@@ -131,7 +132,7 @@ def load(cls: type[T], path: str | Path | None, env_prefix: str, environ: Mappin
             node = nxt
         node[parts[-1]] = value
         sources[".".join(parts)] = f"environment {name}"
-    return _build(cls, data, sources, "")
+    return build(cls, data, sources, "")
 
 
 def fail_if(condition: bool, key: str, reason: str) -> None:

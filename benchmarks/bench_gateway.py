@@ -1,0 +1,357 @@
+"""Edge gateway throughput, latency and memory, against baselines measured in the same run.
+
+    make bench            (all benchmarks)      .venv/bin/python -m benchmarks gateway   (this one)
+
+Own Mosquitto and InfluxDB 1.x on free loopback ports in a temp folder. Three ways from MQTT to
+queryable in InfluxDB, each draining the same pre-queued backlog (200 devices, 10 readings per
+message) from a persistent session, clock running from connect until a count query sees every reading:
+  * the gateway (subprocess, durability on: spool fsync per group commit, PUBACK after commit);
+  * a naive subscriber: one HTTP /write per message (what a quick script or a per-message flow does);
+  * the raw ceiling: the same line protocol POSTed straight to InfluxDB in 5,000-line batches.
+Then latency publish -> queryable at a steady 2,000 readings/s, and the gateway's peak RSS (VmHWM).
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+
+from yukimizu.contract import decode, reading_line
+from yukimizu.influx import InfluxError, InfluxV1
+from yukimizu.servers import InfluxDB, Mosquitto, free_port
+
+SITE = "goshogawara"
+N_DEVICES = 200
+READINGS_PER_MSG = 10
+GATEWAY_MSGS = 10_000  # 100,000 readings
+NAIVE_MSGS = 2_000  # 20,000 readings: enough for a stable rate at one request per message
+LATENCY_RATE_READINGS_S = 2_000
+LATENCY_SECONDS = 15
+BASE_T = int(time.time()) - 5 * 86400
+
+
+def messages(n_msgs: int, t0: float = BASE_T, prefix: str = "soil") -> list[tuple[str, bytes]]:
+    """Round-robin messages from N_DEVICES soil devices, 10 readings each."""
+    out = []
+    for k in range(n_msgs):
+        d = k % N_DEVICES
+        first = (k // N_DEVICES) * READINGS_PER_MSG
+        rows = [{"seq": s, "t": t0 + s, "vwc_pct": round(20 + (s % 300) / 10, 1), "soil_temp_c": 8.5, "battery_v": 3.71,
+                 "rssi_dbm": -67.0} for s in range(first, first + READINGS_PER_MSG)]
+        out.append((f"yukimizu/v1/{SITE}/soil/{prefix}-{d:03d}/telemetry", json.dumps({"v": 1, "readings": rows}).encode()))
+    return out
+
+
+def publish(port: int, msgs: list[tuple[str, bytes]]) -> None:
+    """Publish at QoS 1 and wait for every PUBACK from the broker."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{time.monotonic_ns()}")
+    c.max_inflight_messages_set(1000)
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    infos = [c.publish(t, p, qos=1) for t, p in msgs]
+    for i in infos:
+        i.wait_for_publish(120)
+    c.disconnect()
+    c.loop_stop()
+
+
+def register_session(port: int, client_id: str, topic: str = "yukimizu/v1/#") -> None:
+    """Create a persistent QoS 1 subscription so the backlog queues for this client while it is away."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    done = threading.Event()
+    c.on_subscribe = lambda *a: done.set()
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    c.subscribe(topic, qos=1)
+    done.wait(10)
+    c.disconnect()
+    c.loop_stop()
+
+
+def count(db: InfluxV1) -> int:
+    r = db.query('SELECT count("seq") FROM "soil"')
+    return int(r[0]["values"][0][1]) if r else 0
+
+
+def wait_count(db: InfluxV1, n: int, timeout_s: float = 600) -> float:
+    """Block until `n` readings are queryable; return the monotonic time it happened."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if count(db) >= n:
+            return time.monotonic()
+        time.sleep(0.05)
+    raise RuntimeError(f"only {count(db)} of {n} readings queryable after {timeout_s} s")
+
+
+def gateway_config(root: Path, broker: Mosquitto, influx: InfluxDB, db: str, client_id: str,
+                   shared_group: str = "", workers: int = 0) -> tuple[Path, int]:
+    port = free_port()
+    root.mkdir(parents=True, exist_ok=True)
+    reg = root / "devices.json"
+    reg.write_text(json.dumps({"devices": [
+        {"device_id": f"{p}-{d:03d}", "site": SITE, "kind": "soil", "field_id": f"f-{d % 17}", "vehicle_id": None,
+         "route": None, "expected_interval_s": 600} for p in ("soil", "lat") for d in range(N_DEVICES)]}))
+    cfg = root / f"{client_id}.toml"
+    cfg.write_text(
+        f'[mqtt]\nport = {broker.port}\nclient_id = "{client_id}"\nshared_group = "{shared_group}"\n'
+        f'[influxdb]\nurl = "{influx.url}"\ndatabase = "{db}"\nbatch_size = 5000\nflush_interval_ms = 200\n'
+        f'[spool]\npath = "{root / (client_id + ".sqlite3")}"\nsynchronous = "full"\n'
+        f'[registry]\npath = "{reg}"\ncache_path = "{root / "reg-cache.json"}"\n'
+        f'[intake]\nworkers = {workers}\n'
+        f'[health]\nport = {port}\ninterval_s = 5\n[log]\nlevel = "warning"\n')
+    return cfg, port
+
+
+def start_gateway(cfg: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """Start the gateway subprocess and wait until its subscription is active."""
+    p = subprocess.Popen([sys.executable, "-m", "edge_gateway", "--config", str(cfg)], stdout=open(log, "ab"),
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json().get("mqtt_subscribed"):
+                return p
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.01)
+    p.kill()
+    raise RuntimeError(f"gateway did not start; see {log}")
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of pid (the decoder workers)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def peak_rss_mb(pid: int, with_children: bool = False) -> float:
+    """VmHWM (peak resident set) of a live process, MB; with its children added when asked."""
+    total = 0.0
+    for p in [pid, *(children(pid) if with_children else [])]:
+        for ln in Path(f"/proc/{p}/status").read_text().splitlines():
+            if ln.startswith("VmHWM:"):
+                total += int(ln.split()[1]) / 1024
+    return total
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a live process has used (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]],
+                name: str, processes: int = 1, workers: int = 0) -> tuple[float, float, float]:
+    """Readings/s draining a pre-queued backlog through the gateway (1 process, or N on $share); peak RSS;
+    readings per CPU-second of the gateway processes (independent of what else loads the machine)."""
+    db = InfluxV1(influx.url, name)
+    db.create_database()
+    group = name if processes > 1 else ""
+    cfgs = []
+    for i in range(processes):
+        cid = f"bench-{name}-{i}"
+        cfgs.append(gateway_config(root, broker, influx, name, cid, group, workers))
+        register_session(broker.port, cid, f"$share/{group}/yukimizu/v1/#" if group else "yukimizu/v1/#")
+    publish(broker.port, msgs)
+    n = len(msgs) * READINGS_PER_MSG
+    t0 = time.monotonic()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs = [start_gateway(cfg, port, root / f"gateway-{i}.log") for i, (cfg, port) in enumerate(cfgs)]
+        t1 = wait_count(db, n)
+        rss = max(peak_rss_mb(p.pid, with_children=True) for p in procs)
+        cpu = sum(cpu_s(p.pid) + sum(cpu_s(c) for c in children(p.pid)) for p in procs)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
+    return n / (t1 - t0), rss, n / cpu
+
+
+def run_naive(broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]]) -> float:
+    """Readings/s for a subscriber that decodes each message and POSTs it alone (auto PUBACK)."""
+    db = InfluxV1(influx.url, "naive")
+    db.create_database()
+    register_session(broker.port, "bench-naive")
+    publish(broker.port, msgs)
+    http = httpx.Client()
+    url = f"{influx.url}/write"
+
+    def on_message(_c: mqtt.Client, _u: object, m: mqtt.MQTTMessage) -> None:
+        body = "\n".join(reading_line(r) for r in decode(m.topic, m.payload).readings)
+        http.post(url, params={"db": "naive", "precision": "ms"}, content=body.encode())
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-naive", clean_session=False)
+    c.on_message = on_message
+    t0 = time.monotonic()
+    c.connect("127.0.0.1", broker.port)
+    c.loop_start()
+    t1 = wait_count(db, len(msgs) * READINGS_PER_MSG)
+    c.disconnect()
+    c.loop_stop()
+    http.close()
+    return len(msgs) * READINGS_PER_MSG / (t1 - t0)
+
+
+def run_raw(influx: InfluxDB, msgs: list[tuple[str, bytes]], rep: int) -> float:
+    """Readings/s posting the same line protocol straight to InfluxDB in 5,000-line batches."""
+    db = InfluxV1(influx.url, f"raw{rep}")
+    db.create_database()
+    lines = [reading_line(r, {"field_id": "f-1"}) for t, p in msgs for r in decode(t, p).readings]
+    http = httpx.Client(timeout=60)
+    t0 = time.monotonic()
+    for i in range(0, len(lines), 5000):
+        r = http.post(f"{influx.url}/write", params={"db": f"raw{rep}", "precision": "ms"},
+                      content="\n".join(lines[i:i + 5000]).encode())
+        assert r.status_code == 204, r.text
+    t1 = wait_count(db, len(lines))
+    http.close()
+    return len(lines) / (t1 - t0)
+
+
+def run_latency(root: Path, broker: Mosquitto, influx: InfluxDB) -> tuple[float, float, float]:
+    """p50/p99/max seconds from publish to queryable at a steady LATENCY_RATE_READINGS_S."""
+    root.mkdir(parents=True, exist_ok=True)
+    db = InfluxV1(influx.url, "lat")
+    db.create_database()
+    cfg, port = gateway_config(root, broker, influx, "lat", "bench-latency")
+    p = start_gateway(cfg, port, root / "gateway-latency.log")
+    try:
+        return _latency(p, broker, db)
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def _latency(p: subprocess.Popen[bytes], broker: Mosquitto, db: InfluxV1) -> tuple[float, float, float]:
+    n_msgs = LATENCY_RATE_READINGS_S * LATENCY_SECONDS // READINGS_PER_MSG
+    sent_at: list[tuple[str, int, float]] = []  # (device, last seq in message, wall time of publish)
+    seen: dict[str, list[tuple[int, float]]] = {}
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            now = time.time()
+            try:
+                series = db.query('SELECT max("seq") FROM "soil" GROUP BY "device_id"')
+            except InfluxError:
+                continue  # a dropped keep-alive connection; the next poll reconnects
+            for s in series:
+                seen.setdefault(s["tags"]["device_id"], []).append((int(s["values"][0][1]), now))
+            time.sleep(0.02)
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-lat-pub")
+    c.max_inflight_messages_set(1000)
+    c.connect("127.0.0.1", broker.port)
+    c.loop_start()
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    per_s = LATENCY_RATE_READINGS_S / READINGS_PER_MSG
+    t0 = time.monotonic()
+    wall0 = time.time()
+    for k in range(n_msgs):
+        ahead = t0 + k / per_s - time.monotonic()
+        if ahead > 0:
+            time.sleep(ahead)
+        d = k % N_DEVICES
+        first = (k // N_DEVICES) * READINGS_PER_MSG
+        now = time.time()
+        # Device time from the schedule (each device reports once a second, readings 1 ms apart), not from
+        # the wall clock: a publisher that stalls and catches up must not give two readings one timestamp.
+        t_msg = wall0 + k / per_s
+        rows = [{"seq": s, "t": round(t_msg - 0.001 * (first + READINGS_PER_MSG - s), 3), "vwc_pct": 25.0}
+                for s in range(first, first + READINGS_PER_MSG)]
+        dev = f"lat-{d:03d}"
+        c.publish(f"yukimizu/v1/{SITE}/soil/{dev}/telemetry", json.dumps({"v": 1, "readings": rows}), qos=1)
+        sent_at.append((dev, first + READINGS_PER_MSG - 1, now))
+    wait_count(db, n_msgs * READINGS_PER_MSG, 60)
+    time.sleep(0.1)
+    stop.set()
+    poller.join()
+    c.disconnect()
+    c.loop_stop()
+    lat = []
+    for dev, seq, t_pub in sent_at:
+        t_seen = next(t for s, t in seen[dev] if s >= seq)
+        lat.append(t_seen - t_pub)
+    lat.sort()
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99)], lat[-1]
+
+
+def _root_broker_config(root: Path) -> str:
+    """`user root` when running as root and yukimizu.servers does not set a user itself (Mosquitto run
+    as root drops to user `mosquitto`, which cannot write its persistence file in our temp folder)."""
+    if os.geteuid() != 0:
+        return ""
+    conf = Mosquitto(root / "probe").write_config().read_text()
+    return "" if any(ln.startswith("user ") for ln in conf.splitlines()) else "user root\n"
+
+
+def main() -> None:
+    """Run the three throughput cases, the latency case, and print the table with ratios."""
+    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
+        root = Path(tmp)
+        broker = Mosquitto(root / "mosquitto", extra_config=_root_broker_config(root)).start()
+        influx = InfluxDB(root / "influxdb").start()
+        try:
+            gw_rates, rss, per_cpu = [], [], []
+            raw_rates = []
+            for rep in range(3):
+                print(f"  run {rep + 1}/3: gateway, raw ceiling", flush=True)
+                r, m, c = run_gateway(root / f"gw{rep}", broker, influx, messages(GATEWAY_MSGS), f"gw{rep}")
+                gw_rates.append(r)
+                rss.append(m)
+                per_cpu.append(c)
+                raw_rates.append(run_raw(influx, messages(GATEWAY_MSGS), rep))
+            print("  two gateway processes on one shared subscription", flush=True)
+            two, _rss2, _cpu2 = run_gateway(root / "gw-shared", broker, influx, messages(GATEWAY_MSGS), "gwshared", 2)
+            print("  gateway with 2 decoder worker processes", flush=True)
+            wk, rss_wk, _cpu_wk = run_gateway(root / "gw-workers", broker, influx, messages(GATEWAY_MSGS), "gwworkers",
+                                              workers=2)
+            print("  naive subscriber", flush=True)
+            naive = run_naive(broker, influx, messages(NAIVE_MSGS))
+            print(f"  latency at {LATENCY_RATE_READINGS_S:,} readings/s", flush=True)
+            p50, p99, pmax = run_latency(root / "lat", broker, influx)
+        finally:
+            broker.stop()
+            influx.stop()
+    gw, raw = statistics.median(gw_rates), statistics.median(raw_rates)
+    print(f"readings per case: gateway {GATEWAY_MSGS * READINGS_PER_MSG:,} (median of 3; 1 run with 2 processes), raw {GATEWAY_MSGS * READINGS_PER_MSG:,} "
+          f"(median of 3), naive {NAIVE_MSGS * READINGS_PER_MSG:,}; {N_DEVICES} devices, {READINGS_PER_MSG} readings/message")
+    print(f"{'case':<46}{'readings/s':>12}")
+    print(f"{'gateway (spool fsync, PUBACK after commit)':<46}{gw:>12,.0f}   runs {', '.join(f'{x:,.0f}' for x in gw_rates)}")
+    print(f"{'two gateways on $share (scale-out, 2 cores)':<46}{two:>12,.0f}   ratio to raw {two / raw:.2f}")
+    print(f"{'gateway, [intake] workers = 2':<46}{wk:>12,.0f}   ratio to raw {wk / raw:.2f}, "
+          f"RSS with workers {rss_wk:.0f} MB")
+    print(f"{'naive subscriber (one HTTP write per message)':<46}{naive:>12,.0f}")
+    print(f"{'raw ceiling (5,000-line batches, no MQTT)':<46}{raw:>12,.0f}   runs {', '.join(f'{x:,.0f}' for x in raw_rates)}")
+    print(f"gateway / raw ceiling  {gw / raw:6.2f}   (target >= 0.50)")
+    print(f"gateway / naive        {gw / naive:6.1f}   (target >= 20)")
+    print(f"latency publish->queryable at {LATENCY_RATE_READINGS_S:,} readings/s for {LATENCY_SECONDS} s: "
+          f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {pmax * 1000:.0f} ms   (target p99 < 2000 ms; "
+          f"poll every 20 ms)")
+    print(f"gateway CPU cost: {statistics.median(per_cpu):,.0f} readings per CPU-second (one core's worth of work, "
+          f"whatever else runs)")
+    print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB per process   (target < 80 MB)")
+    print(f"machine load while measuring (1-min load average, {os.cpu_count()} cores): {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The flusher: oldest spooled readings to InfluxDB in batches, deleted only after InfluxDB confirms.
+
+A batch goes out when `batch_size` lines are waiting or the oldest has waited `flush_interval_ms`.
+A failed write is retried (same batch, same order) after an exponential backoff with jitter, for as
+long as it takes: hours offline just means a deeper spool. A batch InfluxDB refuses as bad data
+(HTTP 400) is split message by message and line by line, so one bad line goes to the dead-letter
+table and never blocks the readings behind it.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+
+from .metrics import Gauges
+from .settings import InfluxSettings, SpoolSettings
+from .sink import Sink, SinkError
+from .spool import Spool, SpoolRow
+
+log = logging.getLogger("edge_gateway.flusher")
+
+
+def backoff_s(attempt: int, min_ms: int, max_ms: int, rng: random.Random) -> float:
+    """Delay before retry number `attempt` (1, 2, ...): capped exponential with "equal jitter"."""
+    cap_ms = min(max_ms, min_ms * 2 ** min(attempt - 1, 30))
+    return (cap_ms / 2 + rng.uniform(0, cap_ms / 2)) / 1000
+
+
+class Flusher(threading.Thread):
+    """Background thread moving the spool into InfluxDB."""
+
+    def __init__(self, spool: Spool, sink: Sink, influx: InfluxSettings, spool_settings: SpoolSettings,
+                 gauges: Gauges, stop: threading.Event, wake: threading.Event):
+        super().__init__(name="flusher", daemon=True)
+        self.spool = spool
+        self.sink = sink
+        self.s = influx
+        self.ss = spool_settings
+        self.gauges = gauges
+        self.stop_event = stop
+        self.wake = wake
+        self.rng = random.Random()
+        self.attempt = 0
+        self.heartbeat_s = time.monotonic()
+
+    def run(self) -> None:
+        """Loop until stopped; never raises (errors are logged and retried)."""
+        interval_s = self.s.flush_interval_ms / 1000
+        while not self.stop_event.is_set():
+            self.heartbeat_s = time.monotonic()
+            try:
+                rows = self.spool.oldest(self.s.batch_size)
+                if not rows:
+                    self.wake.wait(max(interval_s, 0.05))
+                    self.wake.clear()
+                    continue
+                n = sum(r.n_lines for r in rows)
+                wait_s = rows[0].received_s + interval_s - time.time()
+                if n < self.s.batch_size and wait_s > 0:
+                    # Not a full batch yet: give the stream a moment to fill it.
+                    self.stop_event.wait(min(wait_s, interval_s))
+                    continue
+                self._flush(rows)
+            except SinkError as e:
+                self.attempt += 1
+                delay = backoff_s(self.attempt, self.s.retry_min_ms, self.s.retry_max_ms, self.rng)
+                self.gauges.error(str(e))
+                log.warning("InfluxDB write failed, will retry", extra={
+                    "event": "write_retry", "error": str(e)[:300], "attempt": self.attempt, "retry_in_s": round(delay, 2)})
+                self.stop_event.wait(delay)
+            except Exception as e:  # a spool (disk) problem: say so, wait, try again
+                self.gauges.error(f"spool: {type(e).__name__}: {e}")
+                log.exception("flusher error", extra={"event": "flusher_error"})
+                self.stop_event.wait(1.0)
+
+    def _flush(self, rows: list[SpoolRow]) -> None:
+        # Each row's body is already its lines joined by newlines: join rows, no re-splitting.
+        body = "\n".join(r.body for r in rows)
+        try:
+            latency_ms = self.sink.write(body)
+        except SinkError as e:
+            if not e.bad_batch:
+                raise
+            self._isolate(rows, e)
+            return
+        self.spool.delete_written(rows)
+        self.gauges.written(latency_ms, sum(r.n_lines for r in rows))
+        if self.attempt:
+            log.info("InfluxDB writes resumed", extra={"event": "write_resumed", "after_attempts": self.attempt})
+        self.attempt = 0
+
+    def _isolate(self, rows: list[SpoolRow], first: SinkError) -> None:
+        """InfluxDB refused the content: write message by message, line by line; dead-letter refused lines."""
+        log.warning("InfluxDB refused a batch as bad data, isolating the bad lines",
+                    extra={"event": "batch_refused", "error": str(first)[:300], "messages": len(rows)})
+        for r in rows:
+            try:
+                self.sink.write(r.body)
+                self.spool.delete_written([r])
+                continue
+            except SinkError as e:
+                if not e.bad_batch:
+                    raise
+            refused: list[tuple[str, str]] = []
+            for ln in r.body.split("\n"):
+                try:
+                    self.sink.write(ln)
+                except SinkError as e:
+                    if not e.bad_batch:
+                        raise
+                    refused.append((ln, str(e)))
+            self._dead_letter_refused(r, refused)
+
+    def _dead_letter_refused(self, row: SpoolRow, refused: list[tuple[str, str]]) -> None:
+        sp = self.spool
+        sp.begin()
+        try:
+            for ln, reason in refused:
+                sp.dead_letter(row.received_s, "(spool)", "influx_refused", reason, ln.encode("utf-8"),
+                               self.ss.dead_letter_max_payload_bytes, self.ss.dead_letter_max_rows)
+            sp.commit()
+        except BaseException:
+            sp.rollback()
+            raise
+        c = Counter({"dead_letters": len(refused), "dead_letter_influx_refused": len(refused),
+                     "written": -len(refused)})
+        sp.delete_written([row], extra=c)

@@ -1,0 +1,149 @@
+"""The gateway service: wires the MQTT source, the intake, the spool, the flusher and the health side.
+
+Threads: paho's network loop (receives), the intake (group commits, then PUBACKs), the flusher
+(spool to InfluxDB), the health HTTP server; the main thread supervises: registry refresh, the
+`gateway` measurement, the silence alarm and the systemd watchdog.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Any
+
+from . import systemd
+from .decoding import DecoderPool
+from .flusher import Flusher
+from .health import HealthServer
+from .intake import Intake, IntakeWorker
+from .metrics import Gauges, gateway_line, snapshot
+from .mqtt_source import MqttSource
+from .registry import Registry
+from .settings import GatewaySettings
+from .sink import SinkError, make_sink
+from .spool import Spool
+
+log = logging.getLogger("edge_gateway.service")
+
+STALL_S = 60.0  # a worker thread silent this long is stuck: stop feeding the watchdog
+
+
+class Gateway:
+    """One gateway process. `run()` blocks until SIGTERM/SIGINT or `stop()`."""
+
+    def __init__(self, settings: GatewaySettings):
+        self.s = settings
+        self.stop_event = threading.Event()
+        self.wake_flusher = threading.Event()
+        self.gauges = Gauges()
+        self.registry = Registry(settings.registry)
+        self._read_spool: Spool | None = None
+        self._read_lock = threading.Lock()  # the HTTP threads and the supervisor share one read connection
+        self.health: HealthServer | None = None
+        self.failed = False
+
+    def snapshot(self) -> dict[str, Any]:
+        """The current health snapshot (counters read from the spool file)."""
+        assert self._read_spool is not None
+        sp = self._read_spool
+        with self._read_lock:
+            counters, oldest = sp.counters(), sp.oldest_received_s()
+        return snapshot(counters, self.gauges, oldest, self.s.mqtt.client_id, len(self.registry),
+                        self.registry.last_error)
+
+    def stop(self) -> None:
+        """Ask the service to stop (from a signal handler or another thread)."""
+        self.stop_event.set()
+
+    def run(self) -> int:
+        """Start everything, supervise until stopped, shut down in order. Exit status 1 after an intake failure."""
+        s = self.s
+        spool_w = Spool(s.spool.path, synchronous=s.spool.synchronous)
+        spool_f = Spool(s.spool.path, synchronous=s.spool.synchronous)
+        self._read_spool = Spool(s.spool.path, synchronous=s.spool.synchronous)
+        self.registry.refresh()
+        sink = make_sink(s.influxdb)
+        health_sink = make_sink(s.influxdb)
+        source = MqttSource(s.mqtt, self.gauges)
+        pool = DecoderPool(s.intake.workers) if s.intake.workers else None
+        worker = IntakeWorker(Intake(spool_w, self.registry, s.spool, pool), source, s.spool,
+                              s.registry.require_known_devices)
+        flusher = Flusher(spool_f, sink, s.influxdb, s.spool, self.gauges, self.stop_event, self.wake_flusher)
+        intake_thread = threading.Thread(target=self._guard, args=(worker.run,), name="intake", daemon=True)
+        if s.health.port:
+            self.health = HealthServer(s.health.port, self.snapshot)
+            self.health.start()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())
+        snap = self.snapshot()
+        log.info("gateway starting", extra={
+            "event": "start", "client_id": s.mqtt.client_id, "subscription": s.mqtt.subscription,
+            "influxdb": s.influxdb.url, "api": s.influxdb.api, "spool": str(s.spool.path),
+            "spool_depth_lines": snap["spool_depth_lines"], "registry_devices": len(self.registry),
+            "health_port": self.health.port if self.health else None})
+        intake_thread.start()
+        flusher.start()
+        source.start()
+        if s.lora.port:
+            from .lora import LoraSource  # pyserial only where a receiver is attached
+
+            LoraSource(s.lora, source.queue, self.stop_event).start()
+        systemd.notify("READY=1")
+        try:
+            self._supervise(worker, flusher, health_sink)
+        finally:
+            log.info("gateway stopping", extra={"event": "stop"})
+            systemd.notify("STOPPING=1")
+            self.stop_event.set()
+            self.wake_flusher.set()
+            source.stop()
+            intake_thread.join(10)
+            flusher.join(10)
+            if self.health:
+                self.health.stop()
+            sink.close()
+            health_sink.close()
+            if pool is not None:
+                pool.close()
+            for sp in (spool_w, spool_f, self._read_spool):
+                sp.close()
+        return 1 if self.failed else 0
+
+    def _guard(self, target: Any) -> None:
+        try:
+            target(self.stop_event, self.wake_flusher)
+        except Exception:
+            # A spool that cannot be written is fatal: exit so systemd restarts us; nothing unsafe was acked.
+            log.exception("intake failed; stopping so the service manager restarts the gateway",
+                          extra={"event": "intake_failed"})
+            self.failed = True
+            self.stop_event.set()
+
+    def _supervise(self, worker: IntakeWorker, flusher: Flusher, health_sink: Any) -> None:
+        s = self.s
+        wd_s = systemd.watchdog_interval_s() if s.health.watchdog else None
+        next_health = next_registry = time.monotonic()
+        silence_alarmed = False
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if wd_s is not None and now - worker.heartbeat_s < STALL_S and now - flusher.heartbeat_s < STALL_S:
+                systemd.notify("WATCHDOG=1")
+            if now >= next_registry and (s.registry.url or s.registry.path):
+                next_registry = now + s.registry.refresh_s
+                self.registry.refresh()
+            if now >= next_health:
+                next_health = now + s.health.interval_s
+                snap = self.snapshot()
+                try:
+                    health_sink.write(gateway_line(snap))
+                except SinkError as e:
+                    log.debug("gateway measurement not written", extra={"event": "health_write_failed", "error": str(e)})
+                age = snap["last_message_age_s"] if snap["last_message_age_s"] is not None else snap["uptime_s"]
+                if age >= s.health.silence_alarm_s and not silence_alarmed:
+                    silence_alarmed = True
+                    log.error("no telemetry for a long time: devices, broker or subscription may be down",
+                              extra={"event": "silence", "silent_s": age, "mqtt_connected": snap["mqtt_connected"]})
+                elif age < s.health.silence_alarm_s:
+                    silence_alarmed = False
+            self.stop_event.wait(min(1.0, wd_s or 1.0))

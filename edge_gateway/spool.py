@@ -1,0 +1,220 @@
+"""The on-disk spool: SQLite in WAL mode between the broker's PUBACK and InfluxDB's confirmation.
+
+One row per MQTT message holds that message's accepted readings as line protocol. The intake adds
+rows in group commits (many messages per transaction, one fsync) and only then acknowledges them to
+the broker; the flusher reads the oldest rows, writes them to InfluxDB and deletes them only after
+InfluxDB confirmed. Dedup keys, the dead-letter table and every counter live in the same file and
+change in the same transactions, so a kill -9 at any instant leaves them consistent with the spool.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS spool(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_s REAL NOT NULL,
+    n_lines INTEGER NOT NULL,
+    n_bytes INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen(
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    received_h INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_by_hour ON seen(received_h);
+CREATE TABLE IF NOT EXISTS dead_letter(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_s REAL NOT NULL,
+    topic TEXT NOT NULL,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    payload_bytes INTEGER NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class SpoolRow:
+    """One spooled message: its readings as line protocol (one line each)."""
+
+    id: int
+    received_s: float
+    n_lines: int
+    n_bytes: int
+    body: str
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that was not stored, with why and (the start of) its raw bytes."""
+
+    id: int
+    received_s: float
+    topic: str
+    code: str
+    reason: str
+    payload_bytes: int
+    payload: bytes
+
+
+class Spool:
+    """One connection to the spool file. Each thread opens its own; SQLite serialises the writers."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "full"):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per group commit.
+        self.db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed (and therefore acknowledged) message survives a power cut, not only kill -9.
+        self.db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # -- transactions -------------------------------------------------------------------------
+    def begin(self) -> None:
+        """Start a write transaction now (BEGIN IMMEDIATE), so it cannot fail half-way on a lock."""
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """Commit: after this returns, everything in the transaction is on disk."""
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Abandon the open transaction."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    # -- intake side --------------------------------------------------------------------------
+    def seen_of(self, device_id: str, seqs: list[int]) -> set[int]:
+        """Which of a device's seqs were already stored (dedup), in one query per 500."""
+        out: set[int] = set()
+        for i in range(0, len(seqs), 500):
+            chunk = seqs[i:i + 500]
+            q = f"SELECT seq FROM seen WHERE device_id = ? AND seq IN ({','.join('?' * len(chunk))})"
+            out.update(row[0] for row in self.db.execute(q, (device_id, *chunk)))
+        return out
+
+    def remember(self, device_id: str, seqs: list[int], received_h: int) -> None:
+        """Record a device's seqs as stored, inside the transaction that stores them."""
+        self.db.executemany("INSERT OR IGNORE INTO seen(device_id, seq, received_h) VALUES (?, ?, ?)",
+                            [(device_id, s, received_h) for s in seqs])
+
+    def append(self, received_s: float, lines: list[str]) -> int:
+        """Add one message's lines; return the bytes added."""
+        body = "\n".join(lines)
+        n_bytes = len(body.encode("utf-8"))
+        self.db.execute(
+            "INSERT INTO spool(received_s, n_lines, n_bytes, body) VALUES (?, ?, ?, ?)",
+            (received_s, len(lines), n_bytes, body),
+        )
+        self.bump({"spool_rows": 1, "spool_lines": len(lines), "spool_bytes": n_bytes})
+        return n_bytes
+
+    def drop_oldest(self, need_bytes: int) -> tuple[int, int]:
+        """Delete the oldest rows until `need_bytes` are freed; return (lines, bytes) deleted."""
+        freed_lines = freed_bytes = 0
+        rows = 0
+        while freed_bytes < need_bytes:
+            row = self.db.execute("SELECT id, n_lines, n_bytes FROM spool ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                break
+            self.db.execute("DELETE FROM spool WHERE id = ?", (row[0],))
+            rows += 1
+            freed_lines += row[1]
+            freed_bytes += row[2]
+        self.bump({"spool_rows": -rows, "spool_lines": -freed_lines, "spool_bytes": -freed_bytes})
+        return freed_lines, freed_bytes
+
+    def dead_letter(self, received_s: float, topic: str, code: str, reason: str, payload: bytes,
+                    max_payload_bytes: int, max_rows: int) -> None:
+        """Keep a refused message (its first `max_payload_bytes`) and trim the table to `max_rows`."""
+        cur = self.db.execute(
+            "INSERT INTO dead_letter(received_s, topic, code, reason, payload_bytes, payload) VALUES (?, ?, ?, ?, ?, ?)",
+            (received_s, topic[:512], code, reason[:2000], len(payload), bytes(payload[:max_payload_bytes])),
+        )
+        # ids only grow and rows leave only from the head, so this keeps exactly the newest max_rows.
+        self.db.execute("DELETE FROM dead_letter WHERE id <= ?", (int(cur.lastrowid or 0) - max_rows,))
+
+    def bump(self, deltas: Mapping[str, int]) -> None:
+        """Add to persistent counters, inside the caller's transaction."""
+        self.db.executemany(
+            "INSERT INTO counters(name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n",
+            [(k, v) for k, v in deltas.items() if v],
+        )
+
+    def prune_seen(self, before_h: int) -> int:
+        """Forget dedup keys first seen before hour `before_h` (the dedup window); return how many."""
+        cur = self.db.execute("DELETE FROM seen WHERE received_h < ?", (before_h,))
+        return cur.rowcount
+
+    # -- flusher side -------------------------------------------------------------------------
+    def oldest(self, max_lines: int) -> list[SpoolRow]:
+        """The oldest rows holding up to `max_lines` lines (at least one row if any)."""
+        out: list[SpoolRow] = []
+        total = 0
+        cur = self.db.execute("SELECT id, received_s, n_lines, n_bytes, body FROM spool ORDER BY id")
+        try:
+            for row in cur:
+                if out and total + row[2] > max_lines:
+                    break
+                out.append(SpoolRow(*row))
+                total += row[2]
+        finally:
+            cur.close()
+        return out
+
+    def delete_written(self, rows: Iterable[SpoolRow], extra: Mapping[str, int] | None = None) -> None:
+        """Delete rows InfluxDB confirmed and count them as written, in one transaction."""
+        rows = list(rows)
+        present = []
+        self.begin()
+        try:
+            for r in rows:
+                if self.db.execute("DELETE FROM spool WHERE id = ?", (r.id,)).rowcount == 1:
+                    present.append(r)  # drop_oldest may have removed it meanwhile
+            lines = sum(r.n_lines for r in present)
+            deltas = {"spool_rows": -len(present), "spool_lines": -lines,
+                      "spool_bytes": -sum(r.n_bytes for r in present), "written": lines}
+            for k, v in (extra or {}).items():
+                deltas[k] = deltas.get(k, 0) + v
+            self.bump(deltas)
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
+    # -- read side ----------------------------------------------------------------------------
+    def counters(self) -> dict[str, int]:
+        """All persistent counters."""
+        return dict(self.db.execute("SELECT name, n FROM counters").fetchall())
+
+    def oldest_received_s(self) -> float | None:
+        """When the oldest spooled message arrived (Unix s), or None when the spool is empty."""
+        row = self.db.execute("SELECT received_s FROM spool ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else float(row[0])
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """The newest dead letters, newest first."""
+        rows = self.db.execute(
+            "SELECT id, received_s, topic, code, reason, payload_bytes, payload FROM dead_letter ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [DeadLetter(*r) for r in rows]
+
+
+def hour_of(t_unix_s: float) -> int:
+    """Hours since the epoch: the granularity of the dedup window."""
+    return int(t_unix_s // 3600)
