@@ -1,7 +1,7 @@
 """The backend's FastAPI application: `create_app(settings)`.
 
 The lifespan opens the registry (SQLite, migrated), the InfluxDB history reader and the alert
-senders, and starts the alert schedule and the downsampling job as asyncio tasks when enabled.
+senders, and starts the alert schedule, the downsampling job and the advice job as asyncio tasks when enabled.
 Optional modules named in `[api] plugins` add routers (`router`) and alert rules (`alert_rules(settings)`).
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from yukimizu.influx import InfluxError
 
+from .advisor.service import Advisor
 from .alerts.builtin import builtin_rules
 from .alerts.engine import AlertEngine
 from .alerts.senders import LineSender, Sender, WebhookSender
@@ -29,8 +30,8 @@ from .alerts.store import AlertStore
 from .downsample import Downsampler
 from .history import History
 from .registry import Conflict, Database, ImportRejected, Invalid, NotFound, Registry
-from .routers import (alerts, coverage, devices, downsample, fields, fleet, health, history, overview, plows, public,
-                      registry, reports, roads, routes, sites, vehicles)
+from .routers import (advice, alerts, coverage, devices, downsample, fields, fleet, health, history, overview, plows,
+                      public, registry, reports, roads, routes, sites, vehicles)
 from .settings import BackendSettings
 from .snow.tariff import load_tariff
 from .snowservice import SnowRequestError, SnowService
@@ -81,6 +82,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
         app.state.alerts = engine
         app.state.downsampler = Downsampler(settings, hist, db)
         app.state.snow = SnowService(settings.snow, registry_, hist, tariff)
+        app.state.advisor = Advisor(settings, registry_, hist, http)
         stop = asyncio.Event()
         tasks = []
         if settings.alerts.enabled:
@@ -89,6 +91,8 @@ def create_app(settings: BackendSettings) -> FastAPI:
             tasks.append(asyncio.create_task(app.state.downsampler.run_forever(stop), name="downsample"))
         if settings.snow.live_engine:
             tasks.append(asyncio.create_task(app.state.snow.run_live(stop), name="snow-live"))
+        if settings.advice.enabled:
+            tasks.append(asyncio.create_task(app.state.advisor.run_forever(stop), name="advice"))
         try:
             yield
         finally:
@@ -113,7 +117,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
     # fleet before devices: /api/v1/devices/health must not be read as the device called 'health'.
     for r in (health.router, fleet.router, sites.router, fields.router, routes.router, roads.router,
               vehicles.router, devices.router, registry.router, history.router, overview.router, alerts.router,
-              downsample.router, plows.router, coverage.router, reports.router, public.router):
+              downsample.router, advice.router, plows.router, coverage.router, reports.router, public.router):
         app.include_router(r)
     for p in plugins:
         if hasattr(p, "router"):

@@ -5,6 +5,7 @@ opens a socket or a file: `load_settings` only checks; the app connects in its l
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,6 +188,52 @@ class SnowSection:
 
 
 @dataclass
+class AdviceSection:
+    """[advice]: irrigation advice (backend/advisor): its schedule, history windows and forecast feeds."""
+
+    enabled: bool = True  # compute and write the `advice` measurement every interval_s
+    interval_s: float = 3600.0
+    # Advice written within one bucket replaces the earlier one (same timestamp: the bucket start), so a
+    # re-run or an on-demand run in the same hour never adds a second point.
+    bucket_s: float = 3600.0
+    # Daily weather and soil moisture looked back: at least history_days, and back to the earliest upland season
+    # start (the water balance starts at field capacity: snowmelt fills the soil in spring), at most
+    # max_history_days; never before the site's station began reporting in that window.
+    history_days: int = 30
+    max_history_days: int = 250
+    level_hours: float = 12.0  # paddy level window (leak trend, latest level)
+    level_every: str = "10m"  # level resolution asked of InfluxDB (GROUP BY time); sensors report every 10-20 min
+    station_wind_height_m: float = 2.0  # anemometer height of the sites' weather stations (FAO-56 eq. 47 to 2 m)
+    # Per-site daily forecast feed (JMA-style min/max and rain), "site=source": a CSV or JSON file path, or an
+    # http(s) URL answering CSV or JSON; see backend/agronomy/weather.py for the columns.
+    forecast_feeds: list[str] = field(default_factory=list)
+    forecast_timeout_s: float = 10.0
+
+    def feeds(self) -> dict[str, str]:
+        """{site: source} from forecast_feeds."""
+        return dict(f.split("=", 1) for f in self.forecast_feeds)
+
+    def validate(self) -> None:
+        """Check the schedule, windows and the feed list."""
+        fail_if(self.interval_s < 1, "advice.interval_s", "must be at least 1 s")
+        fail_if(self.bucket_s < 1, "advice.bucket_s", "must be at least 1 s")
+        fail_if(not 1 <= self.history_days <= 366, "advice.history_days", "must be 1-366 days")
+        fail_if(not self.history_days <= self.max_history_days <= 366, "advice.max_history_days",
+                f"must be between advice.history_days ({self.history_days}) and 366 days")
+        fail_if(self.level_hours <= 0, "advice.level_hours", "must be positive")
+        fail_if(not re.fullmatch(r"\d+(s|m|h)", self.level_every), "advice.level_every",
+                f"{self.level_every!r} is not an InfluxQL duration like 10m")
+        fail_if(self.station_wind_height_m <= 0, "advice.station_wind_height_m", "must be positive")
+        seen: set[str] = set()
+        for i, f in enumerate(self.forecast_feeds):
+            site, sep, source = f.partition("=")
+            fail_if(not sep or not site.strip() or not source.strip(), f"advice.forecast_feeds[{i}]",
+                    f"{f!r} is not 'site=path-or-url'")
+            fail_if(site in seen, f"advice.forecast_feeds[{i}]", f"second feed for site {site!r}")
+            seen.add(site)
+
+
+@dataclass
 class BackendSettings:
     """Everything `yukimizu api` needs."""
 
@@ -197,6 +244,7 @@ class BackendSettings:
     alerts: AlertsSection = field(default_factory=AlertsSection)
     downsample: DownsampleSection = field(default_factory=DownsampleSection)
     snow: SnowSection = field(default_factory=SnowSection)
+    advice: AdviceSection = field(default_factory=AdviceSection)
 
     def validate(self) -> None:
         """Refuse placeholder secrets outside development."""

@@ -71,6 +71,9 @@ ADVICE_MESSAGE_EN = "message_en"
 ADVICE_ACTION = "action"
 ADVICE_TARGET_MIN_CM = "target_min_cm"
 ADVICE_TARGET_MAX_CM = "target_max_cm"
+ADVICE_URGENCY = "urgency"  # float 0 (none) .. 4 (critical)
+ADVICE_AMOUNT_MM = "amount_mm"
+ADVICE_AMOUNT_L = "amount_l"
 
 COVERAGE = "coverage"  # tag route only (no site tag: routes are city-unique)
 COVERAGE_PCT = "coverage_pct"

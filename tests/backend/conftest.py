@@ -25,6 +25,7 @@ def settings(tmp_path: Path, influx: InfluxV1) -> BackendSettings:
         "YUKIMIZU_API__REGISTRY__PATH": str(tmp_path / "registry.sqlite3"),
         "YUKIMIZU_API__ALERTS__ENABLED": "false",
         "YUKIMIZU_API__DOWNSAMPLE__ENABLED": "false",
+        "YUKIMIZU_API__ADVICE__ENABLED": "false",
     })
 
 

@@ -79,31 +79,51 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _check_field(name: str, value: Any, kind: Kind) -> tuple[FieldValue | None, str, str]:
+# Per kind: field name -> (type, min, max, sentinel reasons, plain). Built once: decoding is the gateway's
+# hot path. `plain` marks float fields with no sentinel or special case, whose in-range floats pass as they are.
+_KIND_SPECS: dict[Kind, dict[str, tuple[FieldType, float, float, dict[float, str] | None, bool]]] = {
+    kind: {
+        name: (spec.type, -math.inf if spec.min is None else spec.min, math.inf if spec.max is None else spec.max,
+               SENTINELS.get(name), spec.type is FieldType.FLOAT and name not in SENTINELS and name != "heading_deg")
+        for name, spec in FIELDS.items()
+        if kind in spec.kinds
+    }
+    for kind in Kind
+}
+_FLOAT, _INT, _BOOL = FieldType.FLOAT, FieldType.INT, FieldType.BOOL
+# Beyond this an integer has no float (float() would raise OverflowError); every range is far inside it.
+_HUGE = 1e300
+
+
+def _check_field(specs: dict, name: str, value: Any, kind: Kind) -> tuple[FieldValue | None, str, str]:
     """Return (value, code, reason); value None means rejected with code and reason."""
-    spec = FIELDS.get(name)
-    if spec is None or kind not in spec.kinds:
+    spec = specs.get(name)
+    if spec is None:
         return None, "unknown_field", f"field {name[:64]!r} is not part of kind {kind.value} in contract v1"
-    if spec.type is FieldType.BOOL:
-        if not isinstance(value, bool):
-            return None, "wrong_type", f"{name} must be true or false, got {type(value).__name__}"
-        return value, "", ""
-    if spec.type is FieldType.INT:
-        if not isinstance(value, int) or isinstance(value, bool):
-            return None, "wrong_type", f"{name} must be an integer, got {type(value).__name__}"
-        v: float | int = value
+    typ, lo, hi, sentinels, _ = spec
+    tv = type(value)
+    if typ is _FLOAT:
+        if tv is float:
+            v: float | int = value
+        elif tv is int and -_HUGE < value < _HUGE:
+            v = float(value)
+        elif tv is int:
+            return None, "out_of_range", f"{name} is too large"
+        else:
+            return None, "wrong_type", f"{name} must be a number, got {tv.__name__}"
+    elif typ is _INT:
+        if tv is not int:
+            return None, "wrong_type", f"{name} must be an integer, got {tv.__name__}"
+        v = value
     else:
-        if not _is_number(value):
-            return None, "wrong_type", f"{name} must be a number, got {type(value).__name__}"
-        v = float(value)
-        if not math.isfinite(v):
-            return None, "out_of_range", f"{name} is not finite"
-    sentinel = SENTINELS.get(name, {}).get(float(v))
-    if sentinel is not None:
-        return None, "sensor_fault", sentinel
-    if (spec.min is not None and v < spec.min) or (spec.max is not None and v > spec.max):
-        return None, "out_of_range", f"{name}={v!r} outside {spec.min}..{spec.max}"
-    if name == "heading_deg" and v == 360.0:
+        if tv is not bool:
+            return None, "wrong_type", f"{name} must be true or false, got {tv.__name__}"
+        return value, "", ""
+    if sentinels is not None and v in sentinels:
+        return None, "sensor_fault", sentinels[v]
+    if not lo <= v <= hi:  # also false for NaN and infinities
+        return None, "out_of_range", f"{name}={v!r} outside {lo}..{hi}"
+    if v == 360.0 and name == "heading_deg":
         v = 0.0
     return v, "", ""
 
@@ -144,6 +164,7 @@ def decode(topic: str | bytes, payload: bytes, *, now_unix_s: float | None = Non
     if len(readings) > MAX_READINGS:
         raise ContractError("too_large", f"{len(readings)} readings, limit {MAX_READINGS}", field="readings")
     now = time.time() if now_unix_s is None else now_unix_s
+    specs = _KIND_SPECS[t.kind]
     out: list[Reading] = []
     rejected: list[Rejection] = []
     for i, r in enumerate(readings):
@@ -155,7 +176,7 @@ def decode(topic: str | bytes, payload: bytes, *, now_unix_s: float | None = Non
             rejected.append(Rejection(i, None, "seq", "bad_seq", f"seq must be an integer 0..2^53-1, got {seq!r:.40}"))
             continue
         ts = r.get("t")
-        if not _is_number(ts) or not math.isfinite(ts):
+        if not _is_number(ts) or not -_HUGE < ts < _HUGE:
             rejected.append(Rejection(i, seq, "t", "bad_time", f"t must be Unix seconds, got {ts!r:.40}"))
             continue
         if ts < MIN_T_UNIX_S:
@@ -166,9 +187,13 @@ def decode(topic: str | bytes, payload: bytes, *, now_unix_s: float | None = Non
             continue
         values: dict[str, FieldValue] = {}
         for name, raw in r.items():
-            if name in ("seq", "t"):
+            if name == "seq" or name == "t":
                 continue
-            val, code, reason = _check_field(name, raw, t.kind)
+            spec = specs.get(name)
+            if spec is not None and spec[4] and type(raw) is float and spec[1] <= raw <= spec[2]:
+                values[name] = raw
+                continue
+            val, code, reason = _check_field(specs, name, raw, t.kind)
             if val is None:
                 rejected.append(Rejection(i, seq, name[:64], code, reason))
             else:
