@@ -30,9 +30,11 @@ from .alerts.store import AlertStore
 from .downsample import Downsampler
 from .history import History
 from .registry import Conflict, Database, ImportRejected, Invalid, NotFound, Registry
-from .routers import (advice, alerts, devices, downsample, fields, fleet, health, history, overview, registry, roads, routes,
-                      sites, vehicles)
+from .routers import (advice, alerts, coverage, devices, downsample, fields, fleet, health, history, overview, plows,
+                      public, registry, reports, roads, routes, sites, vehicles)
 from .settings import BackendSettings
+from .snow.tariff import load_tariff
+from .snowservice import SnowRequestError, SnowService
 
 log = logging.getLogger("yukimizu.api")
 WEB = Path(__file__).with_name("web")
@@ -56,6 +58,8 @@ def create_app(settings: BackendSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A tariff that cannot be read stops the start with the file and key named (TariffError).
+        tariff = load_tariff(settings.snow.tariff) if settings.snow.tariff else None
         db = Database(settings.registry.path)
         inf = settings.influxdb
         hist = History(inf.url, inf.database, username=inf.username, password=inf.password, token=inf.token,
@@ -77,6 +81,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
         app.state.alert_store = store
         app.state.alerts = engine
         app.state.downsampler = Downsampler(settings, hist, db)
+        app.state.snow = SnowService(settings.snow, registry_, hist, tariff)
         app.state.advisor = Advisor(settings, registry_, hist, http)
         stop = asyncio.Event()
         tasks = []
@@ -84,6 +89,8 @@ def create_app(settings: BackendSettings) -> FastAPI:
             tasks.append(asyncio.create_task(engine.run(stop), name="alerts"))
         if settings.downsample.enabled:
             tasks.append(asyncio.create_task(app.state.downsampler.run_forever(stop), name="downsample"))
+        if settings.snow.live_engine:
+            tasks.append(asyncio.create_task(app.state.snow.run_live(stop), name="snow-live"))
         if settings.advice.enabled:
             tasks.append(asyncio.create_task(app.state.advisor.run_forever(stop), name="advice"))
         try:
@@ -110,7 +117,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
     # fleet before devices: /api/v1/devices/health must not be read as the device called 'health'.
     for r in (health.router, fleet.router, sites.router, fields.router, routes.router, roads.router,
               vehicles.router, devices.router, registry.router, history.router, overview.router, alerts.router,
-              downsample.router, advice.router):
+              downsample.router, advice.router, plows.router, coverage.router, reports.router, public.router):
         app.include_router(r)
     for p in plugins:
         if hasattr(p, "router"):
@@ -143,6 +150,11 @@ def _handlers(app: FastAPI) -> None:
             {**p.as_dict(), "loc": ["body", p.collection] + ([p.index] if p.index is not None else [])
              + ([p.field] if p.field else []), "msg": str(p), "type": "import_error"} for p in e.problems]},
             status_code=422)
+
+    @app.exception_handler(SnowRequestError)
+    async def _snow_request(_r: Request, e: SnowRequestError) -> JSONResponse:
+        loc = ["query", e.param] if e.param else ["query"]
+        return JSONResponse({"detail": [{"loc": loc, "msg": str(e), "type": "value_error"}]}, status_code=e.status)
 
     @app.exception_handler(InfluxError)
     async def _influx(_r: Request, e: InfluxError) -> JSONResponse:

@@ -52,6 +52,14 @@ def _settings(path: str | None):  # type: ignore[no-untyped-def]
 def run_api(args: argparse.Namespace) -> int:
     """Validate settings, then serve with uvicorn."""
     settings = _settings(args.config)
+    if settings.snow.tariff:
+        from .snow.tariff import TariffError, load_tariff
+
+        try:
+            load_tariff(settings.snow.tariff)
+        except TariffError as e:
+            print(f"設定エラー / settings error: snow.tariff: {e}", file=sys.stderr)
+            return 2
     if args.check:
         print("settings OK")
         return 0

@@ -11,6 +11,7 @@ from .downsample import Downsampler
 from .history import History
 from .registry import Registry
 from .settings import BackendSettings
+from .snowservice import SnowService
 
 
 def get_settings(request: Request) -> BackendSettings:
@@ -43,9 +44,15 @@ def get_downsampler(request: Request) -> Downsampler:
     return request.app.state.downsampler
 
 
+def get_snow(request: Request) -> SnowService:
+    """The snow-clearing service (networks, coverage, reports, live plows)."""
+    return request.app.state.snow
+
+
 SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 HistoryDep = Annotated[History, Depends(get_history)]
 AlertsDep = Annotated[AlertEngine, Depends(get_alerts)]
 AlertStoreDep = Annotated[AlertStore, Depends(get_alert_store)]
 DownsamplerDep = Annotated[Downsampler, Depends(get_downsampler)]
+SnowDep = Annotated[SnowService, Depends(get_snow)]

@@ -147,6 +147,47 @@ class DownsampleSection:
 
 
 @dataclass
+class SnowSection:
+    """[snow]: the coverage thresholds, the tariff, the live and public plow views, and the map's basemap."""
+
+    buffer_m: float = 12.0  # a road piece within this of a blade-down track is cleared (issue 8)
+    max_gap_s: float = 30.0  # fixes further apart are not joined
+    min_fraction: float = 0.9  # a road counts as cleared from this cleared fraction
+    tariff: str = ""  # tariff TOML for the payment breakdown (backend/snow/tariff.example.toml); empty: none
+    night_start_jst: str = "18:00"  # tonight began at the latest such JST time: /api/v1/coverage's default since
+    live_engine: bool = True  # keep tonight's coverage per site up to date in the background (answers instantly)
+    live_interval_s: float = 5.0  # how often the background task reads the points written since its last read
+    live_read_lag_s: float = 5.0  # it reads up to now minus this, so a gateway batch in flight is not missed
+    coverage_cache_s: float = 10.0  # a computed coverage is reused this long
+    live_cache_s: float = 1.0  # latest positions are reused this long (100 clients, one query)
+    live_lookback_h: float = 12.0  # plows not heard from for longer are not on the live map
+    stream_interval_s: float = 1.0  # how often the WebSocket stream looks for new positions
+    public_delay_min: float = 30.0  # the public view shows positions and clearing this much later
+    # Raster tiles under the map ({z}/{x}/{y}); empty: roads and plows only. GSI, Japan's official basemap.
+    basemap_url: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+    basemap_attribution: str = "地理院タイル / GSI tiles"
+
+    def validate(self) -> None:
+        """Check ranges (the tariff file is read when the app starts)."""
+        fail_if(not self.buffer_m > 0, "snow.buffer_m", "must be positive")
+        fail_if(not self.max_gap_s > 0, "snow.max_gap_s", "must be positive")
+        fail_if(not 0 < self.min_fraction <= 1, "snow.min_fraction", "must be in (0, 1]")
+        hh, _, mm = self.night_start_jst.partition(":")
+        fail_if(not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60 and len(mm) == 2),
+                "snow.night_start_jst", f"{self.night_start_jst!r} is not a time HH:MM")
+        fail_if(self.live_interval_s < 0.1, "snow.live_interval_s", "must be at least 0.1 s")
+        fail_if(self.live_read_lag_s < 0, "snow.live_read_lag_s", "must be 0 or more")
+        fail_if(self.coverage_cache_s < 0, "snow.coverage_cache_s", "must be 0 or more")
+        fail_if(self.live_cache_s < 0, "snow.live_cache_s", "must be 0 or more")
+        fail_if(self.live_lookback_h <= 0, "snow.live_lookback_h", "must be positive")
+        fail_if(self.stream_interval_s < 0.1, "snow.stream_interval_s", "must be at least 0.1 s")
+        fail_if(self.public_delay_min < 0, "snow.public_delay_min", "must be 0 or more")
+        fail_if(bool(self.basemap_url) and not (self.basemap_url.startswith(("http://", "https://", "/"))
+                                               and all(k in self.basemap_url for k in ("{z}", "{x}", "{y}"))),
+                "snow.basemap_url", f"{self.basemap_url!r} is not an http(s) URL template with {{z}}, {{x}} and {{y}}")
+
+
+@dataclass
 class AdviceSection:
     """[advice]: irrigation advice (backend/advisor): its schedule, history windows and forecast feeds."""
 
@@ -202,6 +243,7 @@ class BackendSettings:
     fleet: FleetSection = field(default_factory=FleetSection)
     alerts: AlertsSection = field(default_factory=AlertsSection)
     downsample: DownsampleSection = field(default_factory=DownsampleSection)
+    snow: SnowSection = field(default_factory=SnowSection)
     advice: AdviceSection = field(default_factory=AdviceSection)
 
     def validate(self) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..snow.roads import RoadGeometryError, road_lines
+
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 
 
@@ -42,17 +44,6 @@ def _ring(ring: Any, where: str) -> list[tuple[float, float]]:
     return pts
 
 
-def _line(coords: Any, where: str) -> list[tuple[float, float]]:
-    if not isinstance(coords, list):
-        raise GeometryError(f"{where}: a LineString's coordinates must be a list of positions")
-    pts = [_position(p, f"{where} position {i}") for i, p in enumerate(coords)]
-    if len(pts) < 2:
-        raise GeometryError(f"{where}: a LineString needs at least 2 positions, has {len(pts)}")
-    if all(p == pts[0] for p in pts):
-        raise GeometryError(f"{where}: all positions are the same point (zero length)")
-    return pts
-
-
 def _geometry(geom: Any, allowed: tuple[str, ...]) -> tuple[str, Any]:
     if not isinstance(geom, dict):
         raise GeometryError(f"geometry must be a GeoJSON object, got {type(geom).__name__}")
@@ -80,15 +71,15 @@ def check_polygon(geom: Any) -> dict[str, Any]:
 
 
 def check_line(geom: Any) -> dict[str, Any]:
-    """Validate a LineString or MultiLineString (roads); return it unchanged."""
-    gtype, coords = _geometry(geom, ("LineString", "MultiLineString"))
-    if gtype == "LineString":
-        _line(coords, "line")
-    else:
-        if not isinstance(coords, list) or not coords:
-            raise GeometryError("MultiLineString has no lines")
-        for i, part in enumerate(coords):
-            _line(part, f"line {i}")
+    """Validate a LineString or MultiLineString road; return it unchanged.
+
+    Roads have one definition of valid, the snow engine's (backend.snow.roads.road_lines), so a road
+    the registry accepts is always one the coverage engine and `yukimizu coverage` accept too.
+    """
+    try:
+        road_lines(geom)
+    except RoadGeometryError as e:
+        raise GeometryError(str(e)) from None
     return geom
 
 

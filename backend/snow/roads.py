@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 MAX_PIECE_M = 10.0
+ZERO_LENGTH = "zero length (all its points are the same)"
 _WGS84_A_M = 6378137.0  # semi-major axis
 _WGS84_E2 = 6.69437999014e-3  # first eccentricity squared
 
@@ -126,7 +127,7 @@ def _check_line(coords: Any, what: str) -> tuple[list[tuple[float, float]] | Non
     if not isinstance(coords, list):
         return None, f"{what}: coordinates must be a list of [lon, lat] positions"
     if len(coords) < 2:
-        return None, f"{what}: has {len(coords)} point(s); a line needs at least 2"
+        return None, f"{what}: has {len(coords)} point(s); a line needs at least 2 positions"
     out = []
     for k, pos in enumerate(coords):
         if not isinstance(pos, list) or len(pos) < 2 or not all(_is_number(v) for v in pos[:2]):
@@ -150,6 +151,38 @@ def _oneway(value: Any) -> tuple[bool | None, str | None]:
     if isinstance(value, (int, str)) and str(value).strip().lower() in ("0", "no", "false", ""):
         return False, None
     return None, f"oneway must be true or false, got {value!r}"
+
+
+class RoadGeometryError(ValueError):
+    """One road's geometry is invalid; the message is the reason (without the feature)."""
+
+
+def road_lines(geom: Any) -> list[list[tuple[float, float]]]:
+    """Validate one road's GeoJSON geometry; its lines as (lon, lat) pairs, or RoadGeometryError with the reason.
+
+    The one definition of a valid road: the offline tools and the backend's registry both use it.
+    """
+    gtype = geom.get("type") if isinstance(geom, dict) else None
+    parts: list[Any]
+    if gtype == "LineString":
+        parts = [geom.get("coordinates")]  # type: ignore[union-attr]
+    elif gtype == "MultiLineString":
+        coords = geom.get("coordinates")  # type: ignore[union-attr]
+        if not isinstance(coords, list) or not coords:
+            raise RoadGeometryError("MultiLineString has no lines")
+        parts = coords
+    else:
+        raise RoadGeometryError(f"geometry type {gtype!r}; roads must be LineString or MultiLineString")
+    lines: list[list[tuple[float, float]]] = []
+    for k, part in enumerate(parts):
+        line, bad = _check_line(part, "line" if gtype == "LineString" else f"line {k}")
+        if bad:
+            raise RoadGeometryError(bad)
+        lines.append(line)  # type: ignore[arg-type]
+    first = lines[0][0]
+    if all(p == first for line in lines for p in line):
+        raise RoadGeometryError(ZERO_LENGTH)
+    return lines
 
 
 def load_roads(path: str | Path, max_piece_m: float = MAX_PIECE_M) -> RoadNetwork:
@@ -192,29 +225,10 @@ def parse_roads(data: Any, max_piece_m: float = MAX_PIECE_M) -> RoadNetwork:
             problems.append((i, fid, f"duplicate id (also feature {seen[key]})"))
             continue
         seen[key] = i
-        geom = feat.get("geometry")
-        gtype = geom.get("type") if isinstance(geom, dict) else None
-        parts: list[Any]
-        if gtype == "LineString":
-            parts = [geom.get("coordinates")]  # type: ignore[union-attr]
-        elif gtype == "MultiLineString":
-            coords = geom.get("coordinates")  # type: ignore[union-attr]
-            if not isinstance(coords, list) or not coords:
-                problems.append((i, fid, "MultiLineString has no lines"))
-                continue
-            parts = coords
-        else:
-            problems.append((i, fid, f"geometry type {gtype!r}; roads must be LineString or MultiLineString"))
-            continue
-        lines: list[list[tuple[float, float]]] = []
-        bad = None
-        for k, part in enumerate(parts):
-            line, bad = _check_line(part, "line" if gtype == "LineString" else f"line {k}")
-            if bad:
-                break
-            lines.append(line)  # type: ignore[arg-type]
-        if bad:
-            problems.append((i, fid, bad))
+        try:
+            lines = road_lines(feat.get("geometry"))
+        except RoadGeometryError as e:
+            problems.append((i, fid, str(e)))
             continue
         oneway, bad = _oneway(props.get("oneway"))
         if bad:
@@ -253,7 +267,7 @@ def parse_roads(data: Any, max_piece_m: float = MAX_PIECE_M) -> RoadNetwork:
     road_len = np.bincount(lr, weights=leg_len, minlength=len(roads))
     zero = np.flatnonzero(road_len <= 0.0)
     if len(zero):
-        raise RoadNetworkError([(seen[str(roads[r][0])], roads[r][0], "zero length (all its points are the same)") for r in zero])
+        raise RoadNetworkError([(seen[str(roads[r][0])], roads[r][0], ZERO_LENGTH) for r in zero])
     keep = leg_len > 0.0
     lr, lx0, ly0, dx, dy, leg_len = lr[keep], lx0[keep], ly0[keep], dx[keep], dy[keep], leg_len[keep]
     n_pieces = np.ceil(leg_len / max_piece_m).astype(np.int64)
