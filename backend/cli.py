@@ -26,6 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     imp.add_argument("--as", dest="collection", choices=["fields", "roads"],
                      help="the file is a bare GeoJSON FeatureCollection of fields or roads")
     imp.set_defaults(func=run_import)
+    prov = rs.add_parser("provisioning", help="apply `yukimizu flash` records: firmware version, calibration, date")
+    prov.add_argument("file", type=Path, help="records JSONL (default location var/provisioning/records.jsonl)")
+    prov.add_argument("--config")
+    prov.set_defaults(func=run_provisioning)
     exp = rs.add_parser("export", help="export the registry as one JSON document")
     exp.add_argument("file", type=Path)
     exp.add_argument("--config")
@@ -93,6 +97,26 @@ def run_import(args: argparse.Namespace) -> int:
         db.close()
     print(", ".join(f"{k} {v}" for k, v in counts.items() if v) or "nothing to import")
     return 0
+
+
+def run_provisioning(args: argparse.Namespace) -> int:
+    """Apply provisioning records to the registry's devices."""
+    from .registry import Database, Registry
+    from .registry.provisioning import apply_records
+
+    settings = _settings(args.config)
+    db = Database(settings.registry.path)
+    try:
+        done = apply_records(Registry(db), args.file)
+    except OSError as e:
+        print(f"{args.file}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    for problem in done.problems:
+        print(problem, file=sys.stderr)
+    print(f"updated {len(done.updated)}, added {len(done.created)}, problems {len(done.problems)}")
+    return 1 if done.problems else 0
 
 
 def run_export(args: argparse.Namespace) -> int:
