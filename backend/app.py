@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from yukimizu.influx import InfluxError
 
+from . import devicestatus
 from .advisor.service import Advisor
 from .alerts.builtin import builtin_rules
 from .alerts.engine import AlertEngine
@@ -93,6 +94,9 @@ def create_app(settings: BackendSettings) -> FastAPI:
             tasks.append(asyncio.create_task(app.state.snow.run_live(stop), name="snow-live"))
         if settings.advice.enabled:
             tasks.append(asyncio.create_task(app.state.advisor.run_forever(stop), name="advice"))
+        if settings.fleet.status_interval_s > 0:
+            tasks.append(asyncio.create_task(
+                devicestatus.run_forever(registry_, hist, settings.fleet.status_interval_s, stop), name="device-status"))
         try:
             yield
         finally:

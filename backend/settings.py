@@ -77,6 +77,7 @@ class FleetSection:
     battery_warn_days: float = 14.0  # warn when the projected days left fall below this
     lookback_days: float = 30.0  # how far back "last seen" looks
     gateway_interval_s: float = 10.0  # how often edge gateways write their `gateway` measurement ([health] interval_s)
+    status_interval_s: float = 300.0  # how often the registry's device facts are written as `device_status` (0: never)
 
     def validate(self) -> None:
         """Check ordering of the thresholds."""
@@ -85,6 +86,7 @@ class FleetSection:
                 f"{self.battery_cutoff_v} V must be below fleet.battery_low_v {self.battery_low_v} V")
         fail_if(self.battery_trend_days <= 0, "fleet.battery_trend_days", "must be positive")
         fail_if(self.gateway_interval_s <= 0, "fleet.gateway_interval_s", "must be positive")
+        fail_if(self.status_interval_s < 0, "fleet.status_interval_s", "must be 0 (off) or positive")
 
 
 @dataclass

@@ -87,3 +87,36 @@ def test_gateways_appear_from_their_own_measurement(client: TestClient, influx: 
     report = client.post("/api/v1/alerts/evaluate").json()
     assert ["device_silent", "gateway:gw-south"] in report["raised"]
     assert ["device_silent", "gateway:gw-north"] not in report["raised"]
+
+
+def test_registry_facts_reach_influxdb_as_device_status_for_grafana(settings, influx) -> None:
+    """The fleet dashboard's firmware column reads `device_status`; the backend writes it from the registry."""
+    import asyncio
+
+    from backend import devicestatus
+    from backend.history import History
+    from backend.registry import Database, Registry
+    from dashboards import schema
+
+    db = Database(settings.registry.path)
+    reg = Registry(db)
+    reg.create("sites", {"id": "goshogawara"})
+    reg.create("devices", {"device_id": "soil-001", "kind": "soil", "site": "goshogawara", "expected_interval_s": 600,
+                           "firmware_version": "v0.1-7-g1234+abcdef012345"})
+    reg.create("devices", {"device_id": "plow-01", "kind": "plow", "site": "goshogawara", "expected_interval_s": 5})
+
+    async def go() -> None:
+        hist = History(influx.url, influx.database)
+        try:
+            assert await devicestatus.write_once(reg, hist, 300.0, now_s=1795600210.0) == 2
+            assert await devicestatus.write_once(reg, hist, 300.0, now_s=1795600290.0) == 2  # same interval: replaces
+        finally:
+            await hist.aclose()
+
+    asyncio.run(go())
+    rows = influx.rows(f'SELECT "{schema.STATUS_FW_VERSION}", "expected_interval_s" FROM "{schema.DEVICE_STATUS}" '
+                       'GROUP BY "device_id"')
+    by_device = {r["device_id"]: r for r in rows}
+    assert len(rows) == 2 and by_device["soil-001"]["fw_version"] == "v0.1-7-g1234+abcdef012345"
+    assert by_device["plow-01"]["fw_version"] is None and by_device["plow-01"]["expected_interval_s"] == 5.0
+    db.close()
