@@ -15,23 +15,28 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from yukimizu.influx import InfluxError
 
+from .access import RULES, Rule
 from .alerts.builtin import builtin_rules
 from .alerts.engine import AlertEngine
 from .alerts.senders import LineSender, Sender, WebhookSender
 from .alerts.store import AlertStore
 from .downsample import Downsampler
+from .guard import BodyLimit, authorize
 from .history import History
+from .ratelimit import RateLimiter
 from .registry import Conflict, Database, ImportRejected, Invalid, NotFound, Registry
 from .routers import (alerts, devices, downsample, fields, fleet, health, history, overview, registry, roads, routes,
-                      sites, vehicles)
+                      sites, tokens, vehicles)
 from .settings import BackendSettings
+from .tokens import TokenStore
 
 log = logging.getLogger("yukimizu.api")
 WEB = Path(__file__).with_name("web")
@@ -72,6 +77,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
         app.state.settings = settings
         app.state.db = db
         app.state.registry = registry_
+        app.state.tokens = TokenStore(db)
         app.state.history = hist
         app.state.alert_store = store
         app.state.alerts = engine
@@ -101,18 +107,49 @@ def create_app(settings: BackendSettings) -> FastAPI:
                     "圃場・道路・機器の台帳、履歴、機器の健全性、警報。",
         version="1",
         lifespan=lifespan,
+        dependencies=[Depends(authorize)],  # every route: backend/access.py RULES, enforced by backend/guard.py
     )
     _handlers(app)
     # fleet before devices: /api/v1/devices/health must not be read as the device called 'health'.
     for r in (health.router, fleet.router, sites.router, fields.router, routes.router, roads.router,
               vehicles.router, devices.router, registry.router, history.router, overview.router, alerts.router,
-              downsample.router):
+              downsample.router, tokens.router):
         app.include_router(r)
     for p in plugins:
         if hasattr(p, "router"):
             app.include_router(p.router)
     _web(app)
+    _security(app, settings, plugins)
     return app
+
+
+def _security(app: FastAPI, settings: BackendSettings, plugins: list[Any]) -> None:
+    """Access rules (backend/access.py plus plugins' `access_rules`), rate limit, body limit, CORS, bearer in OpenAPI."""
+    rules: dict[str, Rule] = dict(RULES)
+    for p in plugins:
+        rules.update(getattr(p, "access_rules", {}))
+    app.state.access_rules = rules
+    api = settings.api
+    app.state.rate_limiter = RateLimiter(api.public_rate_per_min, api.public_burst_n)
+    app.add_middleware(BodyLimit, max_body_bytes=api.max_body_bytes)
+    if api.cors_origins:
+        # Added last, so it runs first: a browser's preflight (OPTIONS, no token) is answered here.
+        app.add_middleware(CORSMiddleware, allow_origins=api.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base_openapi()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "API token (yukimizu api token create); rules per route in backend/access.py"}}
+            schema["security"] = [{"bearer": []}, {}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _loc_error(status: int, field: str | None, message: str) -> JSONResponse:

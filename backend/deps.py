@@ -11,6 +11,7 @@ from .downsample import Downsampler
 from .history import History
 from .registry import Registry
 from .settings import BackendSettings
+from .tokens import ANONYMOUS, Principal, TokenStore
 
 
 def get_settings(request: Request) -> BackendSettings:
@@ -43,9 +44,21 @@ def get_downsampler(request: Request) -> Downsampler:
     return request.app.state.downsampler
 
 
+def get_principal(request: Request) -> Principal:
+    """Who is calling (set by backend/guard.py; anonymous when no token was sent)."""
+    return getattr(request.state, "principal", ANONYMOUS)
+
+
+def get_tokens(request: Request) -> TokenStore:
+    """The API token store."""
+    return request.app.state.tokens
+
+
 SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 HistoryDep = Annotated[History, Depends(get_history)]
 AlertsDep = Annotated[AlertEngine, Depends(get_alerts)]
 AlertStoreDep = Annotated[AlertStore, Depends(get_alert_store)]
 DownsamplerDep = Annotated[Downsampler, Depends(get_downsampler)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+TokenStoreDep = Annotated[TokenStore, Depends(get_tokens)]

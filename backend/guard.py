@@ -1,0 +1,156 @@
+"""Enforcement of backend/access.py: the `authorize` dependency on every route, and the body size limit.
+
+`authorize` is an app-wide dependency, so every endpoint (plugins' too) runs it before its own
+dependencies and parameters; it finds the rule for the route FastAPI selected, reads the bearer
+token, refuses (401 no or bad token, 403 wrong role or someone else's field, 429 too many requests
+without a token) or records the caller in `request.state.principal`. FastAPI parses a JSON body
+before dependencies run, so a malformed body is answered 422 even without a token; it reveals
+nothing but the route's existence, which the OpenAPI document shows anyway.
+
+`BodyLimit` is ASGI middleware: a body over `api.max_body_bytes` gets 413 before anything parses it.
+
+Tokens and Authorization headers are never logged; refusals are logged with the method, path, client
+address, token id (a number) and the reason.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .access import Rule
+from .ratelimit import RateLimiter
+from .tokens import ANONYMOUS, Principal, TokenStore
+
+log = logging.getLogger("yukimizu.api.access")
+
+
+def route_keys(app: FastAPI) -> dict[int, list[str]]:
+    """id(original route) -> its rule keys ("METHOD /full/path"), for every route of the app (mounts as GET)."""
+    out: dict[int, list[str]] = {}
+    for ctx in iter_route_contexts(app.routes):
+        if isinstance(ctx.original_route, Mount):
+            methods = {"GET"}
+        else:
+            methods = set(ctx.methods or ()) - {"HEAD"}
+        out.setdefault(id(ctx.original_route), []).extend(f"{m} {ctx.path}" for m in sorted(methods))
+    return out
+
+
+def _key(request: Request) -> str:
+    app: FastAPI = request.app
+    route = request.scope["route"]
+    method = "GET" if request.method == "HEAD" else request.method
+    paths: dict[int, str] | None = getattr(app.state, "route_paths", None)
+    if paths is None or id(route) not in paths:  # routes added after the first request (plugins, tests)
+        paths = {i: keys[0].split(" ", 1)[1] for i, keys in route_keys(app).items() if keys}
+        app.state.route_paths = paths
+    return f"{method} {paths.get(id(route), route.path)}"
+
+
+def _principal(request: Request) -> Principal | None:
+    """The caller (ANONYMOUS without an Authorization header), or None for a malformed, unknown or revoked token."""
+    auth = request.headers.get("authorization")
+    if auth is None:
+        return ANONYMOUS
+    scheme, _, token = auth.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    tokens: TokenStore = request.app.state.tokens
+    return tokens.check(token.strip())
+
+
+def authorize(request: Request) -> None:
+    """Refuse the request unless the route's rule allows this caller; else set request.state.principal."""
+    key = _key(request)
+    client = request.client.host if request.client else "?"
+    where = f"{request.method} {request.url.path} from {client}"
+    rules: Mapping[str, Rule] = request.app.state.access_rules
+    rule = rules.get(key)
+    if rule is None:
+        log.error("refused %s: no access rule for %r", where, key)
+        raise HTTPException(403, detail=f"アクセス規則がありません / no access rule for {key}; every route needs "
+                                        "one in backend/access.py RULES")
+    who = _principal(request)
+    if who is None:
+        log.info("refused %s: unknown, revoked or malformed token", where)
+        raise HTTPException(401, detail="トークンが無効です / the token is unknown or revoked (send Authorization: "
+                                        "Bearer <token>)", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    params: dict[str, Any] = {**request.query_params, **request.path_params}
+    reason = rule.refusal(who, params)
+    if reason is not None:
+        log.info("refused %s (token %s): %s", where, who.token_id, reason)
+        if who.anonymous:
+            raise HTTPException(401, detail=f"トークンが必要です / {reason}: send Authorization: Bearer <token>",
+                                headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(403, detail=f"権限がありません / {reason}")
+    if who.anonymous:
+        # Only open routes get here without a token: limited per address. Any token lifts the limit (a
+        # public token serves a proxy such as the city's web site, where many people share one address).
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait_s = limiter.take(client)
+        if wait_s:
+            log.info("rate limited %s", where)
+            raise HTTPException(429, detail=f"リクエストが多すぎます / too many requests; retry in {wait_s} s",
+                                headers={"Retry-After": str(wait_s)})
+    request.state.principal = who
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request body over `max_body_bytes` (by Content-Length, or while it streams)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), None)
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await self._too_large(send, f"{int(length)} bytes")
+            return
+        if length is not None:
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked): read up to the limit before the app sees any of it.
+        chunks, size = [], 0
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                break
+            chunks.append(msg.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_body_bytes:
+                await self._too_large(send, "larger")
+                return
+            if not msg.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+    async def _too_large(self, send: Send, got: str) -> None:
+        raw = json.dumps({"detail": f"リクエストが大きすぎます / request body is {got}; the limit is "
+                                    f"{self.max_body_bytes} bytes (api.max_body_bytes)"}, ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
+        await send({"type": "http.response.body", "body": raw})
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
