@@ -29,7 +29,7 @@ from .alerts.engine import AlertEngine
 from .alerts.senders import LineSender, Sender, WebhookSender
 from .alerts.store import AlertStore
 from .downsample import Downsampler
-from .guard import BodyLimit, authorize
+from .guard import WriteGate, authorize
 from .history import History
 from .ratelimit import RateLimiter
 from .registry import Conflict, Database, ImportRejected, Invalid, NotFound, Registry
@@ -124,14 +124,14 @@ def create_app(settings: BackendSettings) -> FastAPI:
 
 
 def _security(app: FastAPI, settings: BackendSettings, plugins: list[Any]) -> None:
-    """Access rules (backend/access.py plus plugins' `access_rules`), rate limit, body limit, CORS, bearer in OpenAPI."""
+    """Access rules (backend/access.py plus plugins' `access_rules`), rate limit, write gate, CORS, bearer in OpenAPI."""
     rules: dict[str, Rule] = dict(RULES)
     for p in plugins:
         rules.update(getattr(p, "access_rules", {}))
     app.state.access_rules = rules
     api = settings.api
     app.state.rate_limiter = RateLimiter(api.public_rate_per_min, api.public_burst_n)
-    app.add_middleware(BodyLimit, max_body_bytes=api.max_body_bytes)
+    app.add_middleware(WriteGate, app_ref=app, max_body_bytes=api.max_body_bytes)
     if api.cors_origins:
         # Added last, so it runs first: a browser's preflight (OPTIONS, no token) is answered here.
         app.add_middleware(CORSMiddleware, allow_origins=api.cors_origins, allow_credentials=False,

@@ -1,13 +1,15 @@
-"""Enforcement of backend/access.py: the `authorize` dependency on every route, and the body size limit.
+"""Enforcement of backend/access.py: the `authorize` dependency on every route, and the write gate.
 
 `authorize` is an app-wide dependency, so every endpoint (plugins' too) runs it before its own
 dependencies and parameters; it finds the rule for the route FastAPI selected, reads the bearer
 token, refuses (401 no or bad token, 403 wrong role or someone else's field, 429 too many requests
-without a token) or records the caller in `request.state.principal`. FastAPI parses a JSON body
-before dependencies run, so a malformed body is answered 422 even without a token; it reveals
-nothing but the route's existence, which the OpenAPI document shows anyway.
+without a token) or records the caller in `request.state.principal`.
 
-`BodyLimit` is ASGI middleware: a body over `api.max_body_bytes` gets 413 before anything parses it.
+`WriteGate` is ASGI middleware in front of the app: a write (POST, PUT, PATCH, DELETE) without a valid
+token gets 401 and a body over `api.max_body_bytes` gets 413, before anything reads or parses the body.
+FastAPI parses a body before dependencies run, so without the gate a caller with no token could make
+the server parse whatever it sends (schemathesis found this: a malformed body got 400/422, not 401).
+Every write needs a token; no rule can open one to anonymous callers.
 
 Tokens and Authorization headers are never logged; refusals are logged with the method, path, client
 address, token id (a number) and the reason.
@@ -29,6 +31,7 @@ from .ratelimit import RateLimiter
 from .tokens import ANONYMOUS, Principal, TokenStore
 
 log = logging.getLogger("yukimizu.api.access")
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def route_keys(app: FastAPI) -> dict[int, list[str]]:
@@ -54,15 +57,13 @@ def _key(request: Request) -> str:
     return f"{method} {paths.get(id(route), route.path)}"
 
 
-def _principal(request: Request) -> Principal | None:
-    """The caller (ANONYMOUS without an Authorization header), or None for a malformed, unknown or revoked token."""
-    auth = request.headers.get("authorization")
+def principal_for(auth: str | None, tokens: TokenStore) -> Principal | None:
+    """The caller for an Authorization header value (ANONYMOUS when absent), or None for a bad or unknown token."""
     if auth is None:
         return ANONYMOUS
     scheme, _, token = auth.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    tokens: TokenStore = request.app.state.tokens
     return tokens.check(token.strip())
 
 
@@ -77,7 +78,7 @@ def authorize(request: Request) -> None:
         log.error("refused %s: no access rule for %r", where, key)
         raise HTTPException(403, detail=f"アクセス規則がありません / no access rule for {key}; every route needs "
                                         "one in backend/access.py RULES")
-    who = _principal(request)
+    who = principal_for(request.headers.get("authorization"), request.app.state.tokens)
     if who is None:
         log.info("refused %s: unknown, revoked or malformed token", where)
         raise HTTPException(401, detail="トークンが無効です / the token is unknown or revoked (send Authorization: "
@@ -102,18 +103,30 @@ def authorize(request: Request) -> None:
     request.state.principal = who
 
 
-class BodyLimit:
-    """ASGI middleware: 413 for a request body over `max_body_bytes` (by Content-Length, or while it streams)."""
+class WriteGate:
+    """ASGI middleware: 401 for a write without a valid token, 413 for a body over `max_body_bytes`."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, *, app_ref: FastAPI, max_body_bytes: int):
         self.app = app
+        self.app_ref = app_ref  # whose state.tokens checks the token
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), None)
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        if scope["method"] in _WRITES:
+            auth = headers.get(b"authorization")
+            who = principal_for(auth.decode("latin-1") if auth is not None else None, self.app_ref.state.tokens)
+            if who is None or who.anonymous:
+                client = (scope.get("client") or ("?",))[0]
+                log.info("refused %s %s from %s: a write without a valid token", scope["method"], scope["path"], client)
+                await _send_json(send, 401, {"detail": "トークンが必要です / every write needs a valid token: send "
+                                                       "Authorization: Bearer <token>"},
+                                 [(b"www-authenticate", b"Bearer")])
+                return
+        length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             await self._too_large(send, f"{int(length)} bytes")
             return
@@ -136,11 +149,16 @@ class BodyLimit:
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
     async def _too_large(self, send: Send, got: str) -> None:
-        raw = json.dumps({"detail": f"リクエストが大きすぎます / request body is {got}; the limit is "
-                                    f"{self.max_body_bytes} bytes (api.max_body_bytes)"}, ensure_ascii=False).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})
-        await send({"type": "http.response.body", "body": raw})
+        await _send_json(send, 413, {"detail": f"リクエストが大きすぎます / request body is {got}; the limit is "
+                                               f"{self.max_body_bytes} bytes (api.max_body_bytes)"})
+
+
+async def _send_json(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": raw})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
