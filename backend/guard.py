@@ -85,6 +85,9 @@ def authorize(request: Request) -> None:
                                         "Bearer <token>)", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     params: dict[str, Any] = {**request.query_params, **request.path_params}
     reason = rule.refusal(who, params)
+    if reason is None and rule.own_field and len(request.query_params.getlist(rule.own_field)) > 1:
+        # One field per request: a repeated parameter must not let the check see one value and the endpoint another.
+        reason = f"give {rule.own_field} once"
     if reason is not None:
         log.info("refused %s (token %s): %s", where, who.token_id, reason)
         if who.anonymous:

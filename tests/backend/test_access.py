@@ -164,8 +164,10 @@ def test_a_farmer_lists_only_their_fields(world: World) -> None:
     (OTHER, {"field": "level_cm", "field_id": "paddy-1"}, 403, "'paddy-1' is not one of this token's fields"),
     (ROAD, {"field": "level_cm"}, 403, "plow and weather history, not water"),
     (OWN, {"field": "level_cm", "field_id": "paddy-1"}, 200, ""),
+    (OWN, {"field": "level_cm", "field_id": ["apple-1", "paddy-1"]}, 403, "give field_id once"),
 ], ids=["a farmer who names no field is refused", "a farmer asking for someone else's paddy is refused",
-        "the road division cannot read paddy water levels", "a farmer reads their own paddy's level"])
+        "the road division cannot read paddy water levels", "a farmer reads their own paddy's level",
+        "a farmer cannot smuggle a second field id past the check"])
 def test_history_is_scoped_to_the_caller(world: World, caller: str, params: dict, status: int, reason: str) -> None:
     r = world.client.get("/api/v1/history/water", params=params,
                          headers={"Authorization": f"Bearer {world.tokens[caller]}"})
