@@ -34,7 +34,7 @@ class Rule:
         """Why `who` may not make this request (None: allowed). Assumes a token was checked, or anonymous is fine."""
         if who.role is Role.ADMIN:
             return None
-        if who.anonymous:
+        if who.anonymous or who.role is None:
             return None if self.anonymous else "a token is required"
         if who.role not in self.roles and not self.anonymous:
             return f"a {who.role.value} token may not use this route"

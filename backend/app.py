@@ -179,8 +179,11 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InfluxError)
     async def _influx(_r: Request, e: InfluxError) -> JSONResponse:
-        # 400 from InfluxDB is a query we built wrongly for this input; anything else is InfluxDB being unwell.
-        return JSONResponse({"detail": str(e)}, status_code=422 if e.status == 400 else 503)
+        # 400 from InfluxDB is a query we built wrongly for this input (422, in the shape of a validation
+        # error, as the OpenAPI document promises); anything else is InfluxDB being unwell.
+        if e.status == 400:
+            return JSONResponse({"detail": [{"loc": ["query"], "msg": str(e), "type": "influx_refused"}]}, status_code=422)
+        return JSONResponse({"detail": str(e)}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_r: Request, e: RequestValidationError) -> JSONResponse:
