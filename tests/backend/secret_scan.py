@@ -29,6 +29,8 @@ CONFIG_SUFFIXES = {".toml", ".json", ".yaml", ".yml", ".ini", ".conf", ".env", "
 _KEY = r"[\"']?([A-Za-z0-9_.-]*(?:password|passwd|secret|token|api_?key|access_?key|private_?key|credential)[A-Za-z0-9_]*)[\"']?"
 # key = "value" (TOML/INI), "key": "value" (JSON), key: value (YAML)
 ASSIGNMENT = re.compile(_KEY + r"\s*[:=]\s*[\"']?([^\"'\s,#]*)", re.IGNORECASE)
+# In prose (Markdown) only quoted values count: "the token: shown once" is a sentence, not a secret.
+QUOTED_ASSIGNMENT = re.compile(_KEY + r"\s*[:=]\s*[\"']([^\"'\s,#]*)[\"']", re.IGNORECASE)
 PLACEHOLDER_RE = re.compile(r"^(|CHANGE-ME.*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\$__(env|file)\{[^}]*\}.*"
                             r"|none|null|true|false|\[\]|\{\}|\[|\{|Token|Bearer|[A-Z][A-Z0-9_]*_(TOKEN|PASSWORD|SECRET|KEY|USER))$")
 
@@ -52,8 +54,9 @@ def scan_text(path: str, text: str) -> list[Finding]:
         for m in pat.finditer(text):
             out.append(Finding(path, text.count("\n", 0, m.start()) + 1, kind))
     if Path(path).suffix.lower() in CONFIG_SUFFIXES or ".example" in path:
+        pattern = QUOTED_ASSIGNMENT if path.lower().endswith(".md") else ASSIGNMENT
         for n, line in enumerate(text.splitlines(), 1):
-            for m in ASSIGNMENT.finditer(line):
+            for m in pattern.finditer(line):
                 key, value = m.group(1), m.group(2)
                 while value.endswith("}") and value.count("}") > value.count("{"):  # a JSON object closing
                     value = value[:-1]

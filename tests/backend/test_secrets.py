@@ -24,13 +24,14 @@ _PEM_BEGIN = "-----BEGIN" + " PRIVATE KEY-----"
 @pytest.mark.parametrize("path, text, kind", [
     ("certs/server.key", _PEM_BEGIN + "\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n", "private key"),
     ("docs/setup.md", "curl -H 'Authorization: Bearer yk_" + "Qx3" * 14 + "a'", "yukimizu API token"),
+    ("docs/grafana.md", 'set `"password": "hunter2"` in the data source', "literal value for 'password'"),
     ("gateway.toml", '[mqtt]\npassword = "hunter2-goshogawara"\n', "literal value for 'password'"),
     ("grafana/datasource.json", '{"secureJsonData": {"password": "s3cret"}}', "literal value for 'password'"),
     ("provisioning/datasources/yukimizu.yaml", "    httpHeaderValue1: Token abcdef0123456789\n    token: abcdef0123456789",
      "literal value for 'token'"),
     ("broker/passwd", "w-01:$7$101$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA==\n", "mosquitto password hash"),
     ("settings.py", 'GITHUB = "ghp_' + "a1B2" * 9 + '"', "GitHub token"),
-], ids=["a private key file", "a yukimizu token pasted in docs", "a password in a TOML example",
+], ids=["a private key file", "a yukimizu token pasted in docs", "a quoted password in docs", "a password in a TOML example",
         "a password in Grafana JSON", "a token in provisioning YAML", "a mosquitto password file",
         "a GitHub token in code"])
 def test_the_scanner_finds_what_a_leak_looks_like(path: str, text: str, kind: str) -> None:
@@ -42,9 +43,10 @@ def test_the_scanner_finds_what_a_leak_looks_like(path: str, text: str, kind: st
     ("backend.example.toml", 'channel_access_token = "CHANGE-ME"\n'),
     ("datasource.yaml", "secureJsonData:\n  password: $__env{YUKIMIZU_INFLUX_PASSWORD}\n"),
     ("settings.toml", 'password_env = "YUKIMIZU_INFLUX_PASSWORD"\ntoken_file = "/run/secrets/influx"\n'),
-    ("README.md", "yukimizu api token create --role admin --config backend.toml\nAuthorization: Bearer <token>\n"),
+    ("README.md", "yukimizu api token create --role admin --config backend.toml\nAuthorization: Bearer <token>\n"
+                  "Tokens: `yk_` + 32 random bytes; a token without the right: 403\n"),
 ], ids=["empty values in the example config", "the CHANGE-ME placeholder", "a Grafana environment reference",
-        "keys that name where a secret lives", "commands and placeholders in docs"])
+        "keys that name where a secret lives", "commands and prose about tokens in docs"])
 def test_documented_placeholders_are_not_findings(path: str, text: str) -> None:
     assert scan_text(path, text) == []
 
