@@ -107,7 +107,10 @@ def test_admin_requests_never_fail_the_server_and_match_the_schema(case: schemat
 def test_requests_without_a_token_are_refused_except_open_routes(case: schemathesis.Case, api: Api) -> None:
     response = send(case, api.url, {})
     assert response.status_code < 500, response.text
-    rule = RULES[f"{case.method.upper()} {case.operation.path}"]
+    rule = RULES.get(f"{case.method.upper()} {case.operation.path}")
+    if rule is None:  # a method the route does not have (the coverage phase tries TRACE, PUT, ...)
+        assert response.status_code in (401, 405), (response.status_code, response.text)
+        return
     if not rule.anonymous:
         # Whatever the body: 401 before anything parses it (backend/guard.py WriteGate).
         assert response.status_code == 401, (response.status_code, response.text)
