@@ -6,7 +6,8 @@ path or query parameter that names a field which must be one of the token's fiel
 no rule is refused with 403 for everyone (fail closed), and tests/backend/test_access.py fails until
 the rule is added. Plugins may add rules with a module-level `access_rules` dict of the same shape.
 
-Key: "METHOD /path" exactly as FastAPI declares it (`route.path`; mounts by their prefix). HEAD uses GET's rule.
+Key: "METHOD /path" exactly as FastAPI declares it (`route.path`; mounts by their prefix; WebSockets as
+"WS /path"). HEAD uses GET's rule.
 """
 from __future__ import annotations
 
@@ -116,6 +117,21 @@ RULES: dict[str, Rule] = {
     "GET /api/v1/alerts/rules": ADMIN,
     "GET /api/v1/downsample/status": ADMIN,
     "POST /api/v1/downsample/run": ADMIN,
+    # Snow clearing (routes on main from the coverage and snow API work): the road division's live view,
+    # coverage and reports; the public map, delayed and anonymous. Browsers cannot send Authorization on a
+    # WebSocket: the road map page needs another way to pass its token to the stream (see the report).
+    "GET /map": OPEN,
+    "GET /public/map": OPEN,
+    "GET /api/v1/public/plows": OPEN,
+    "GET /api/v1/public/coverage": OPEN,
+    "GET /api/v1/plows/live": allow(R),
+    "WS /api/v1/plows/stream": allow(R),
+    "GET /api/v1/coverage": allow(R),
+    "GET /api/v1/reports/plows": allow(R),
+    # Irrigation advice: a farmer asks about one of their fields; the whole site's list is the city's.
+    "GET /api/v1/advice": ADMIN,
+    "GET /api/v1/fields/{field_id}/advice": allow(F, own_field="field_id"),
+    "POST /api/v1/advice/run": ADMIN,
     # Tokens.
     "GET /api/v1/tokens": ADMIN,
     "POST /api/v1/tokens": ADMIN,

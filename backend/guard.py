@@ -21,9 +21,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, WebSocketException, status
+from starlette.requests import HTTPConnection
 from fastapi.routing import iter_route_contexts
-from starlette.routing import Mount
+from fastapi.routing import APIWebSocketRoute
+from starlette.routing import Mount, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import Rule
@@ -40,16 +42,24 @@ def route_keys(app: FastAPI) -> dict[int, list[str]]:
     for ctx in iter_route_contexts(app.routes):
         if isinstance(ctx.original_route, Mount):
             methods = {"GET"}
+        elif isinstance(ctx.original_route, (APIWebSocketRoute, WebSocketRoute)):
+            methods = {"WS"}
         else:
             methods = set(ctx.methods or ()) - {"HEAD"}
         out.setdefault(id(ctx.original_route), []).extend(f"{m} {ctx.path}" for m in sorted(methods))
     return out
 
 
-def _key(request: Request) -> str:
+def _method(conn: HTTPConnection) -> str:
+    if conn.scope["type"] == "websocket":
+        return "WS"
+    return "GET" if conn.scope["method"] == "HEAD" else conn.scope["method"]
+
+
+def _key(request: HTTPConnection) -> str:
     app: FastAPI = request.app
     route = request.scope["route"]
-    method = "GET" if request.method == "HEAD" else request.method
+    method = _method(request)
     paths: dict[int, str] | None = getattr(app.state, "route_paths", None)
     if paths is None or id(route) not in paths:  # routes added after the first request (plugins, tests)
         paths = {i: keys[0].split(" ", 1)[1] for i, keys in route_keys(app).items() if keys}
@@ -67,22 +77,32 @@ def principal_for(auth: str | None, tokens: TokenStore) -> Principal | None:
     return tokens.check(token.strip())
 
 
-def authorize(request: Request) -> None:
-    """Refuse the request unless the route's rule allows this caller; else set request.state.principal."""
+def authorize(request: HTTPConnection) -> None:
+    """Refuse the request unless the route's rule allows this caller; else set request.state.principal.
+
+    HTTP refusals are 401/403/429 responses; a WebSocket is closed with 1008 (policy violation) before it opens.
+    """
     key = _key(request)
     client = request.client.host if request.client else "?"
-    where = f"{request.method} {request.url.path} from {client}"
+    where = f"{_method(request)} {request.url.path} from {client}"
+    is_ws = request.scope["type"] == "websocket"
+
+    def refuse(status_code: int, detail: str, headers: dict[str, str] | None = None) -> Exception:
+        if is_ws:
+            return WebSocketException(status.WS_1008_POLICY_VIOLATION, reason=f"{status_code} {detail}"[:120])
+        return HTTPException(status_code, detail=detail, headers=headers)
+
     rules: Mapping[str, Rule] = request.app.state.access_rules
     rule = rules.get(key)
     if rule is None:
         log.error("refused %s: no access rule for %r", where, key)
-        raise HTTPException(403, detail=f"アクセス規則がありません / no access rule for {key}; every route needs "
-                                        "one in backend/access.py RULES")
+        raise refuse(403, f"アクセス規則がありません / no access rule for {key}; every route needs "
+                          "one in backend/access.py RULES")
     who = principal_for(request.headers.get("authorization"), request.app.state.tokens)
     if who is None:
         log.info("refused %s: unknown, revoked or malformed token", where)
-        raise HTTPException(401, detail="トークンが無効です / the token is unknown or revoked (send Authorization: "
-                                        "Bearer <token>)", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise refuse(401, "トークンが無効です / the token is unknown or revoked (send Authorization: Bearer <token>)",
+                     {"WWW-Authenticate": 'Bearer error="invalid_token"'})
     params: dict[str, Any] = {**request.query_params, **request.path_params}
     reason = rule.refusal(who, params)
     if reason is None and rule.own_field and len(request.query_params.getlist(rule.own_field)) > 1:
@@ -91,9 +111,9 @@ def authorize(request: Request) -> None:
     if reason is not None:
         log.info("refused %s (token %s): %s", where, who.token_id, reason)
         if who.anonymous:
-            raise HTTPException(401, detail=f"トークンが必要です / {reason}: send Authorization: Bearer <token>",
-                                headers={"WWW-Authenticate": "Bearer"})
-        raise HTTPException(403, detail=f"権限がありません / {reason}")
+            raise refuse(401, f"トークンが必要です / {reason}: send Authorization: Bearer <token>",
+                         {"WWW-Authenticate": "Bearer"})
+        raise refuse(403, f"権限がありません / {reason}")
     if who.anonymous:
         # Only open routes get here without a token: limited per address. Any token lifts the limit (a
         # public token serves a proxy such as the city's web site, where many people share one address).
@@ -101,8 +121,8 @@ def authorize(request: Request) -> None:
         wait_s = limiter.take(client)
         if wait_s:
             log.info("rate limited %s", where)
-            raise HTTPException(429, detail=f"リクエストが多すぎます / too many requests; retry in {wait_s} s",
-                                headers={"Retry-After": str(wait_s)})
+            raise refuse(429, f"リクエストが多すぎます / too many requests; retry in {wait_s} s",
+                         {"Retry-After": str(wait_s)})
     request.state.principal = who
 
 

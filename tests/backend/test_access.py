@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import pytest
 from backend_helpers import seed_site
+from fastapi import WebSocket
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
-from backend.access import RULES
+from backend.access import RULES, allow
 from backend.app import create_app
 from backend.guard import route_keys
 from backend.registry import Database
@@ -210,3 +212,27 @@ def test_a_write_without_a_token_is_401_whatever_the_body(world: World, content:
     for path in ("/api/v1/sites", "/api/v1/registry/import"):
         r = world.client.post(path, content=content, headers={"Content-Type": content_type})
         assert r.status_code == 401, (path, r.status_code, r.text)
+
+
+def test_a_websocket_needs_the_right_token_before_it_opens(settings: BackendSettings, admin_token: str) -> None:
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hello")
+        await websocket.close()
+
+    app = create_app(settings)
+    app.add_api_websocket_route("/api/v1/test-stream", echo)
+    app.state.access_rules["WS /api/v1/test-stream"] = allow(Role.ROAD)
+    assert "WS /api/v1/test-stream" in {k for keys in route_keys(app).values() for k in keys}
+    db = Database(settings.registry.path)
+    road = TokenStore(db).create(Role.ROAD)[0]
+    farmer = TokenStore(db).create(Role.FARMER, ["f-1"])[0]
+    db.close()
+    with TestClient(app) as c:
+        with c.websocket_connect("/api/v1/test-stream", headers={"Authorization": f"Bearer {road}"}) as ws:
+            assert ws.receive_text() == "hello"
+        for headers in ({}, {"Authorization": f"Bearer {farmer}"}):
+            with pytest.raises(WebSocketDisconnect) as e:
+                with c.websocket_connect("/api/v1/test-stream", headers=headers) as ws:
+                    ws.receive_text()
+            assert e.value.code == 1008
