@@ -4,7 +4,7 @@ Findings: private key blocks (PEM), yukimizu API tokens (`yk_` + 43 characters),
 chat token shapes, mosquitto_passwd hash lines, and in configuration and documentation files
 (TOML, JSON, YAML, INI, .conf, .env, Markdown) a key named like a credential (password, secret, token,
 api_key, ...) with a literal value. Documented placeholders (PLACEHOLDER_RE) are not findings: empty,
-`CHANGE-ME`, `...`, `<...>`, `${VAR}`, `$VAR`, Grafana's `$__env{VAR}` / `$__file{PATH}`, and values
+`CHANGE-ME` (any case, anything after it), `...`, `<...>`, `${VAR}`, `$VAR`, Grafana's `$__env{VAR}` / `$__file{PATH}`, and values
 that only name an environment variable (`*_ENV` keys hold a variable's name, not a secret).
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ _KEY = r"[\"']?([A-Za-z0-9_.-]*(?:password|passwd|secret|token|api_?key|access_?
 ASSIGNMENT = re.compile(_KEY + r"\s*[:=]\s*[\"']?([^\"'\s,#]*)", re.IGNORECASE)
 # In prose (Markdown) only quoted values count: "the token: shown once" is a sentence, not a secret.
 QUOTED_ASSIGNMENT = re.compile(_KEY + r"\s*[:=]\s*[\"']([^\"'\s,#]*)[\"']", re.IGNORECASE)
-PLACEHOLDER_RE = re.compile(r"^(|CHANGE-ME.*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\$__(env|file)\{[^}]*\}.*"
+PLACEHOLDER_RE = re.compile(r"^(|(?i:change-me).*|\.\.\.|<[^>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\$__(env|file)\{[^}]*\}.*"
                             r"|none|null|true|false|\[\]|\{\}|\[|\{|Token|Bearer|[A-Z][A-Z0-9_]*_(TOKEN|PASSWORD|SECRET|KEY|USER))$")
 
 

@@ -41,11 +41,12 @@ def test_the_scanner_finds_what_a_leak_looks_like(path: str, text: str, kind: st
 @pytest.mark.parametrize("path, text", [
     ("backend.example.toml", 'password = ""\ntoken = ""   # YUKIMIZU_API__INFLUXDB__TOKEN\n'),
     ("backend.example.toml", 'channel_access_token = "CHANGE-ME"\n'),
+    ("firmware/apps/soil/config.example.json", '  "wifi_password": "change-me",\n'),
     ("datasource.yaml", "secureJsonData:\n  password: $__env{YUKIMIZU_INFLUX_PASSWORD}\n"),
     ("settings.toml", 'password_env = "YUKIMIZU_INFLUX_PASSWORD"\ntoken_file = "/run/secrets/influx"\n'),
     ("README.md", "yukimizu api token create --role admin --config backend.toml\nAuthorization: Bearer <token>\n"
                   "Tokens: `yk_` + 32 random bytes; a token without the right: 403\n"),
-], ids=["empty values in the example config", "the CHANGE-ME placeholder", "a Grafana environment reference",
+], ids=["empty values in the example config", "the CHANGE-ME placeholder", "change-me in lower case", "a Grafana environment reference",
         "keys that name where a secret lives", "commands and prose about tokens in docs"])
 def test_documented_placeholders_are_not_findings(path: str, text: str) -> None:
     assert scan_text(path, text) == []
