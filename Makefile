@@ -46,5 +46,10 @@ demo: setup
 bench: setup
 	$(BIN)/python -m benchmarks
 
+# Long fuzzing (minutes): contract decoder (mutated device messages), coverage CSV reader (when present),
+# and schemathesis over the whole API with its coverage phase. Every crash found becomes a regression test.
+fuzz: setup
+	YUKIMIZU_FUZZ_PROFILE=fuzz $(BIN)/python -m pytest -q --timeout=3600 -p no:cacheprovider tests/backend/fuzz
+
 clean:
 	rm -rf var/ .pytest_cache build *.egg-info

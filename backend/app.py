@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -24,18 +25,22 @@ from yukimizu.influx import InfluxError
 
 from . import devicestatus
 from .advisor.service import Advisor
+from .access import RULES, Rule
 from .alerts.builtin import builtin_rules
 from .alerts.engine import AlertEngine
 from .alerts.senders import LineSender, Sender, WebhookSender
 from .alerts.store import AlertStore
 from .downsample import Downsampler
+from .guard import WriteGate, authorize
 from .history import History
+from .ratelimit import RateLimiter
 from .registry import Conflict, Database, ImportRejected, Invalid, NotFound, Registry
 from .routers import (advice, alerts, coverage, devices, downsample, fields, fleet, health, history, overview, plows,
-                      public, registry, reports, roads, routes, sites, vehicles)
+                      public, registry, reports, roads, routes, sites, tokens, vehicles)
 from .settings import BackendSettings
 from .snow.tariff import load_tariff
 from .snowservice import SnowRequestError, SnowService
+from .tokens import TokenStore
 
 log = logging.getLogger("yukimizu.api")
 WEB = Path(__file__).with_name("web")
@@ -78,6 +83,7 @@ def create_app(settings: BackendSettings) -> FastAPI:
         app.state.settings = settings
         app.state.db = db
         app.state.registry = registry_
+        app.state.tokens = TokenStore(db)
         app.state.history = hist
         app.state.alert_store = store
         app.state.alerts = engine
@@ -116,18 +122,50 @@ def create_app(settings: BackendSettings) -> FastAPI:
                     "圃場・道路・機器の台帳、履歴、機器の健全性、警報。",
         version="1",
         lifespan=lifespan,
+        dependencies=[Depends(authorize)],  # every route: backend/access.py RULES, enforced by backend/guard.py
     )
     _handlers(app)
     # fleet before devices: /api/v1/devices/health must not be read as the device called 'health'.
     for r in (health.router, fleet.router, sites.router, fields.router, routes.router, roads.router,
               vehicles.router, devices.router, registry.router, history.router, overview.router, alerts.router,
-              downsample.router, advice.router, plows.router, coverage.router, reports.router, public.router):
+              downsample.router, advice.router, plows.router, coverage.router, reports.router, public.router,
+              tokens.router):
         app.include_router(r)
     for p in plugins:
         if hasattr(p, "router"):
             app.include_router(p.router)
     _web(app)
+    _security(app, settings, plugins)
     return app
+
+
+def _security(app: FastAPI, settings: BackendSettings, plugins: list[Any]) -> None:
+    """Access rules (backend/access.py plus plugins' `access_rules`), rate limit, write gate, CORS, bearer in OpenAPI."""
+    rules: dict[str, Rule] = dict(RULES)
+    for p in plugins:
+        rules.update(getattr(p, "access_rules", {}))
+    app.state.access_rules = rules
+    api = settings.api
+    app.state.rate_limiter = RateLimiter(api.public_rate_per_min, api.public_burst_n)
+    app.add_middleware(WriteGate, app_ref=app, max_body_bytes=api.max_body_bytes)
+    if api.cors_origins:
+        # Added last, so it runs first: a browser's preflight (OPTIONS, no token) is answered here.
+        app.add_middleware(CORSMiddleware, allow_origins=api.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base_openapi()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "API token (yukimizu api token create); rules per route in backend/access.py"}}
+            schema["security"] = [{"bearer": []}, {}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _loc_error(status: int, field: str | None, message: str) -> JSONResponse:
@@ -162,8 +200,11 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InfluxError)
     async def _influx(_r: Request, e: InfluxError) -> JSONResponse:
-        # 400 from InfluxDB is a query we built wrongly for this input; anything else is InfluxDB being unwell.
-        return JSONResponse({"detail": str(e)}, status_code=422 if e.status == 400 else 503)
+        # 400 from InfluxDB is a query we built wrongly for this input (422, in the shape of a validation
+        # error, as the OpenAPI document promises); anything else is InfluxDB being unwell.
+        if e.status == 400:
+            return JSONResponse({"detail": [{"loc": ["query"], "msg": str(e), "type": "influx_refused"}]}, status_code=422)
+        return JSONResponse({"detail": str(e)}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_r: Request, e: RequestValidationError) -> JSONResponse:

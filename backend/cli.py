@@ -16,6 +16,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--config", help="backend.toml (see backend.example.toml); YUKIMIZU_API__SECTION__KEY overrides")
     p.add_argument("--check", action="store_true", help="validate the settings and exit")
     p.set_defaults(func=run_api)
+    ps = p.add_subparsers(title="action", metavar="ACTION")
+    tok = ps.add_parser("token", help="APIトークンの発行・一覧・失効 / create, list or revoke API tokens (offline)")
+    ts = tok.add_subparsers(title="action", metavar="ACTION", required=True)
+    tc = ts.add_parser("create", help="print a new token on stdout (shown once; only its hash is stored)")
+    tc.add_argument("--role", required=True, choices=["admin", "road", "farmer", "public"])
+    tc.add_argument("--fields", default="", help="farmer tokens: comma-separated field ids, e.g. f-01,f-02")
+    tc.add_argument("--label", default="", help="whose token this is, e.g. a farmer's name")
+    tc.add_argument("--config")
+    tc.set_defaults(func=run_token_create)
+    tl = ts.add_parser("list", help="list tokens (never their secrets)")
+    tl.add_argument("--all", action="store_true", help="include revoked tokens")
+    tl.add_argument("--config")
+    tl.set_defaults(func=run_token_list)
+    tr = ts.add_parser("revoke", help="revoke a token by its id (from `list`)")
+    tr.add_argument("token_id", type=int)
+    tr.add_argument("--config")
+    tr.set_defaults(func=run_token_revoke)
 
     r = sub.add_parser("registry", help="台帳の取り込み・書き出し / import or export the site registry")
     rs = r.add_subparsers(title="action", metavar="ACTION")
@@ -159,4 +176,68 @@ def run_downsample(args: argparse.Namespace) -> int:
             db.close()
 
     asyncio.run(go())
+    return 0
+
+
+def run_token_create(args: argparse.Namespace) -> int:
+    """Create a token in the registry database and print it (stdout) once."""
+    from .registry import Database, NotFound, Registry
+    from .tokens import TokenError, TokenStore
+
+    settings = _settings(args.config)
+    field_ids = [f.strip() for f in args.fields.split(",") if f.strip()]
+    db = Database(settings.registry.path)
+    try:
+        for fid in field_ids:
+            try:
+                Registry(db).get("fields", fid)
+            except NotFound:
+                print(f"注意 / warning: field {fid!r} is not in the registry {settings.registry.path} (yet)",
+                      file=sys.stderr)
+        try:
+            token, row = TokenStore(db).create(args.role, field_ids, args.label)
+        except TokenError as e:
+            print(f"{e}", file=sys.stderr)
+            return 2
+    finally:
+        db.close()
+    fields = f" for fields {', '.join(row['field_ids'])}" if row["field_ids"] else ""
+    print(f"token {row['id']} ({row['role']}{fields}) created; copy it now, it is not shown again "
+          "(このトークンは二度と表示されません)", file=sys.stderr)
+    print(token)
+    return 0
+
+
+def run_token_list(args: argparse.Namespace) -> int:
+    """Print the tokens (id, role, fields, label, created, revoked), never their secrets."""
+    from .registry import Database
+    from .tokens import TokenStore
+
+    settings = _settings(args.config)
+    db = Database(settings.registry.path)
+    try:
+        rows = TokenStore(db).list(include_revoked=args.all)
+    finally:
+        db.close()
+    for r in rows:
+        print(f"{r['id']}\t{r['role']}\t{','.join(r['field_ids']) or '-'}\t{r['label'] or '-'}\t{r['created_at']}"
+              f"\t{'revoked ' + r['revoked_at'] if r['revoked_at'] else 'active'}")
+    return 0
+
+
+def run_token_revoke(args: argparse.Namespace) -> int:
+    """Revoke a token by id; it stops working at the next request."""
+    from .registry import Database
+    from .tokens import TokenStore
+
+    settings = _settings(args.config)
+    db = Database(settings.registry.path)
+    try:
+        TokenStore(db).revoke(args.token_id)
+    except KeyError:
+        print(f"no token {args.token_id} in {settings.registry.path}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    print(f"token {args.token_id} revoked")
     return 0

@@ -12,6 +12,7 @@ from .history import History
 from .registry import Registry
 from .settings import BackendSettings
 from .snowservice import SnowService
+from .tokens import ANONYMOUS, Principal, TokenStore
 
 
 def get_settings(request: Request) -> BackendSettings:
@@ -49,6 +50,16 @@ def get_snow(request: Request) -> SnowService:
     return request.app.state.snow
 
 
+def get_principal(request: Request) -> Principal:
+    """Who is calling (set by backend/guard.py; anonymous when no token was sent)."""
+    return getattr(request.state, "principal", ANONYMOUS)
+
+
+def get_tokens(request: Request) -> TokenStore:
+    """The API token store."""
+    return request.app.state.tokens
+
+
 SettingsDep = Annotated[BackendSettings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 HistoryDep = Annotated[History, Depends(get_history)]
@@ -56,3 +67,5 @@ AlertsDep = Annotated[AlertEngine, Depends(get_alerts)]
 AlertStoreDep = Annotated[AlertStore, Depends(get_alert_store)]
 DownsamplerDep = Annotated[Downsampler, Depends(get_downsampler)]
 SnowDep = Annotated[SnowService, Depends(get_snow)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+TokenStoreDep = Annotated[TokenStore, Depends(get_tokens)]

@@ -60,6 +60,18 @@ def _num(v: Any) -> float:
     return math.nan  # strings (e.g. a gateway's version) are not numbers
 
 
+# Line protocol cannot store these in a tag value and InfluxQL cannot quote them in a string literal
+# (found by schemathesis: `?site=a%0Db` made InfluxDB refuse the whole query).
+_UNQUOTABLE = ("\n", "\r", "\x00")
+
+
+def _tag_equals(key: str, value: str) -> str:
+    """`"key" = 'value'`, or false for a value no stored tag can have."""
+    if any(c in value for c in _UNQUOTABLE):
+        return "false"
+    return f"{quote_ident(key)} = {quote_literal(value)}"
+
+
 def where_clause(start_ms: int | None, end_ms: int | None, tags: Mapping[str, str | Sequence[str] | None]) -> str:
     """WHERE for a half-open time range [start_ms, end_ms) and tag equality (a list means any of)."""
     parts = []
@@ -71,13 +83,13 @@ def where_clause(start_ms: int | None, end_ms: int | None, tags: Mapping[str, st
         if v is None:
             continue
         if isinstance(v, str):
-            parts.append(f"{quote_ident(k)} = {quote_literal(v)}")
+            parts.append(_tag_equals(k, v))
         else:
             vs = list(v)
             if not vs:
                 parts.append("false")  # an empty 'any of' matches nothing
                 continue
-            parts.append("(" + " OR ".join(f"{quote_ident(k)} = {quote_literal(x)}" for x in vs) + ")")
+            parts.append("(" + " OR ".join(_tag_equals(k, x) for x in vs) + ")")
     return (" WHERE " + " AND ".join(parts)) if parts else ""
 
 

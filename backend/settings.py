@@ -25,10 +25,25 @@ class ApiSection:
     environment: str = "development"  # development | production: production refuses placeholders
     # Modules with an optional `router` (APIRouter) and/or `alert_rules(settings)`; e.g. the agronomy engine.
     plugins: list[str] = field(default_factory=list)
+    # Web origins (scheme://host[:port]) whose pages may call the API from a browser; empty: same origin only.
+    cors_origins: list[str] = field(default_factory=list)
+    # Largest request body accepted (413 above it); a registry import with field outlines is a few MB.
+    max_body_bytes: int = 10_485_760
+    # Routes open without a token (health, web pages, the public plow map): per client address, a
+    # burst of public_burst_n requests, then public_rate_per_min. Behind a reverse proxy, run uvicorn
+    # with --forwarded-allow-ips so the address is the visitor's, not the proxy's.
+    public_rate_per_min: float = 120.0
+    public_burst_n: int = 60
 
     def validate(self) -> None:
-        """Check ranges."""
+        """Check ranges and origins."""
         fail_if(not 0 < self.port < 65536, "api.port", f"{self.port} is not a TCP port")
+        for i, o in enumerate(self.cors_origins):
+            fail_if(not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", o), f"api.cors_origins[{i}]",
+                    f"{o!r} is not an origin like https://example.jp (no '*', no path)")
+        fail_if(self.max_body_bytes < 1024, "api.max_body_bytes", "must be at least 1024")
+        fail_if(self.public_rate_per_min <= 0, "api.public_rate_per_min", "must be positive")
+        fail_if(self.public_burst_n < 1, "api.public_burst_n", "must be at least 1")
         fail_if(self.environment not in ("development", "production"), "api.environment",
                 f"{self.environment!r} is not 'development' or 'production'")
 

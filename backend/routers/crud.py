@@ -9,12 +9,16 @@ from typing import Any, Optional
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
-from ..deps import RegistryDep
+from ..access import visible_fields
+from ..deps import PrincipalDep, RegistryDep
 
 
 def crud_router(table: str, key: str, create: type[BaseModel], update: type[BaseModel], out: type[BaseModel],
-                *, tag: str, filters: tuple[str, ...] = ("site",)) -> APIRouter:
-    """Routes under /api/v1/{table}: GET list (filtered), GET one, POST, PATCH, DELETE."""
+                *, tag: str, filters: tuple[str, ...] = ("site",), field_key: Optional[str] = None) -> APIRouter:
+    """Routes under /api/v1/{table}: GET list (filtered), GET one, POST, PATCH, DELETE.
+
+    `field_key`: the column holding a field id; a farmer's list then shows only rows of their fields.
+    """
     router = APIRouter(prefix=f"/api/v1/{table}", tags=[tag])
     singular = tag
 
@@ -23,11 +27,16 @@ def crud_router(table: str, key: str, create: type[BaseModel], update: type[Base
 
     def list_items(**kw: Any) -> list[Any]:
         registry = kw.pop("registry")
-        return registry.list(table, **kw)
+        mine = visible_fields(kw.pop("who"))
+        rows = registry.list(table, **kw)
+        if field_key and mine is not None:
+            rows = [r for r in rows if r[field_key] in mine]
+        return rows
 
     # Only the filters this table has appear as query parameters (FastAPI reads __signature__).
     list_items.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter("registry", inspect.Parameter.KEYWORD_ONLY, annotation=RegistryDep)]
+        [inspect.Parameter("registry", inspect.Parameter.KEYWORD_ONLY, annotation=RegistryDep),
+         inspect.Parameter("who", inspect.Parameter.KEYWORD_ONLY, annotation=PrincipalDep)]
         + [inspect.Parameter(f, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
                              default=Query(None, description=descriptions[f])) for f in filters])
     list_items.__doc__ = f"List {table}."

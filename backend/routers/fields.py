@@ -2,4 +2,5 @@
 from ..schemas.registry import FieldCreate, FieldOut, FieldUpdate
 from .crud import crud_router
 
-router = crud_router("fields", "id", FieldCreate, FieldUpdate, FieldOut, tag="field", filters=("site", "crop"))
+router = crud_router("fields", "id", FieldCreate, FieldUpdate, FieldOut, tag="field", filters=("site", "crop"),
+                     field_key="id")

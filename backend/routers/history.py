@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import datetime
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from ..deps import HistoryDep
 from ..history import TAGS, Agg
 
 router = APIRouter(prefix="/api/v1/history", tags=["history"])
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 RAW = ("soil", "water", "weather", "plow", "gateway")
 MEASUREMENTS = RAW + tuple(f"{m}_{i}" for m in RAW for i in ("1h", "1d"))
 
@@ -52,6 +54,12 @@ async def history(
     group_by: list[str] = Query(["device_id"], description="tags that split the result into series"),
 ) -> dict[str, Any]:
     """Times are Unix ms UTC; null where a value is missing."""
+    odd = [f for f in field if not _FIELD_NAME.fullmatch(f)]
+    if odd:
+        # Every field name is an ASCII identifier (contract fields, aggregates, gateway counters); others could
+        # not be quoted in InfluxQL (found by schemathesis: a CR in a name broke InfluxDB's error header).
+        raise HTTPException(422, detail=[{"loc": ["query", "field"], "type": "value_error",
+                                          "msg": f"field name(s) {', '.join(map(repr, odd))} are not letters, digits and _"}])
     if measurement in RAW and measurement != "gateway":
         unknown = [f for f in field if f not in FIELDS and f != "seq"]
         if unknown:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from backend.access import ADMIN
 from backend.alerts import Condition, Evaluation, RuleContext
 from backend.alerts.rules import Severity
 from backend.deps import RegistryDep
 
 router = APIRouter(prefix="/api/v1/example-plugin", tags=["example"])
+access_rules = {"GET /api/v1/example-plugin/paddies": ADMIN}  # every route needs a rule (backend/access.py)
 
 
 @router.get("/paddies")

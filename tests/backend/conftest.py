@@ -12,7 +12,9 @@ from backend_helpers import Receiver
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
+from backend.registry import Database
 from backend.settings import BackendSettings, load_settings
+from backend.tokens import Role, TokenStore
 from yukimizu.influx import InfluxV1
 
 
@@ -30,9 +32,19 @@ def settings(tmp_path: Path, influx: InfluxV1) -> BackendSettings:
 
 
 @pytest.fixture
-def client(settings: BackendSettings) -> Iterator[TestClient]:
-    """The real app (lifespan run) on the real InfluxDB."""
-    with TestClient(create_app(settings)) as c:
+def admin_token(settings: BackendSettings) -> str:
+    """An admin API token in the test's registry database (created the way `yukimizu api token create` does)."""
+    db = Database(settings.registry.path)
+    try:
+        return TokenStore(db).create(Role.ADMIN, label="tests")[0]
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def client(settings: BackendSettings, admin_token: str) -> Iterator[TestClient]:
+    """The real app (lifespan run) on the real InfluxDB, called with an admin token."""
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {admin_token}"}) as c:
         yield c
 
 

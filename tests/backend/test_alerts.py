@@ -17,11 +17,11 @@ T0 = NOW_S - 6 * 3600  # the scenario happened in the last hours (the contract r
 
 
 @pytest.fixture
-def alert_client(settings: BackendSettings, receiver: Receiver) -> Iterator[TestClient]:
+def alert_client(settings: BackendSettings, receiver: Receiver, admin_token: str) -> Iterator[TestClient]:
     """The app delivering to a generic webhook and to LINE, both on the test's local receiver."""
     alerts = replace(settings.alerts, webhook_urls=[receiver.url + "/hook"],
                      line=LineSection(enabled=True, base_url=receiver.url, channel_access_token="test-token", to=["U0001"]))
-    with TestClient(create_app(replace(settings, alerts=alerts))) as c:
+    with TestClient(create_app(replace(settings, alerts=alerts)), headers={"Authorization": f"Bearer {admin_token}"}) as c:
         seed_site(c)
         yield c
 
@@ -102,9 +102,10 @@ def test_a_receiver_that_is_down_gets_the_alert_later_exactly_once(alert_client:
     assert tick(alert_client, T0 + 125).delivered == 0
 
 
-def test_influxdb_down_neither_raises_nor_clears(settings: BackendSettings, receiver: Receiver, influx: InfluxV1) -> None:
+def test_influxdb_down_neither_raises_nor_clears(settings: BackendSettings, receiver: Receiver, influx: InfluxV1,
+                                                 admin_token: str) -> None:
     alerts = replace(settings.alerts, webhook_urls=[receiver.url + "/hook"])
-    with TestClient(create_app(replace(settings, alerts=alerts))) as c:
+    with TestClient(create_app(replace(settings, alerts=alerts)), headers={"Authorization": f"Bearer {admin_token}"}) as c:
         seed_site(c)
         write_readings(influx, "water", "w-01", [(T0, {"level_cm": 0.5})], tags={"field_id": "paddy-1"})
         assert tick(c, T0 + 5).raised == [("water_level", "paddy-1:low")]

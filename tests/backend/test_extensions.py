@@ -14,9 +14,9 @@ from backend.registry.geo import GeometryError, check_line, check_polygon
 from backend.settings import BackendSettings
 
 
-def test_a_plugin_adds_a_router_and_a_rule(settings: BackendSettings) -> None:
+def test_a_plugin_adds_a_router_and_a_rule(settings: BackendSettings, admin_token: str) -> None:
     s = replace(settings, api=replace(settings.api, plugins=["backend_plugin_example"]))
-    with TestClient(create_app(s)) as c:
+    with TestClient(create_app(s), headers={"Authorization": f"Bearer {admin_token}"}) as c:
         seed_site(c)
         assert c.get("/api/v1/example-plugin/paddies").json() == {"paddies": ["paddy-1"]}
         assert "example_stage_not_set" in [r["name"] for r in c.get("/api/v1/alerts/rules").json()["rules"]]

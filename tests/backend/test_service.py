@@ -53,7 +53,7 @@ def test_healthz_checks_influxdb_and_registry(tmp_path: Path, influx: InfluxV1) 
                              "YUKIMIZU_API__ALERTS__ENABLED": "false", "YUKIMIZU_API__DOWNSAMPLE__ENABLED": "false"})
     with TestClient(create_app(s)) as c:
         r = c.get("/healthz")
-        assert r.status_code == 200 and r.json()["checks"]["registry"]["detail"].endswith("schema version 3")
+        assert r.status_code == 200 and r.json()["checks"]["registry"]["detail"].endswith("schema version 4")
     dead = load_settings(None, {"YUKIMIZU_API__INFLUXDB__URL": f"http://127.0.0.1:{free_port()}",
                                 "YUKIMIZU_API__REGISTRY__PATH": str(tmp_path / "r.sqlite3"),
                                 "YUKIMIZU_API__ALERTS__ENABLED": "false", "YUKIMIZU_API__DOWNSAMPLE__ENABLED": "false"})
@@ -85,8 +85,13 @@ def test_yukimizu_api_serves_with_its_schedules_running(tmp_path: Path, influx: 
                 time.sleep(0.2)
         assert r.status_code == 200, r.text
         assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        # The first admin token is made offline with the CLI (printed once on stdout).
+        made = subprocess.run([str(exe), "api", "token", "create", "--role", "admin", "--config", str(toml)], env=env,
+                              capture_output=True, text=True, check=True)
+        token = made.stdout.strip()
+        assert "not shown again" in made.stderr and token not in made.stderr
         # The alert schedule runs on its own: a device provisioned long ago that never reported alerts within seconds.
-        c = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+        c = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"})
         c.post("/api/v1/sites", json={"id": "goshogawara"})
         c.post("/api/v1/devices", json={"device_id": "w-77", "kind": "water", "site": "goshogawara",
                                         "expected_interval_s": 60, "provisioned_at": "2026-01-01T00:00:00Z"})

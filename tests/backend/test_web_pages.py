@@ -17,6 +17,7 @@ import uvicorn
 from fastapi.responses import HTMLResponse
 from backend_helpers import seed_site, write_readings
 
+from backend.access import OPEN
 from backend.app import create_app
 from backend.settings import BackendSettings
 from yukimizu.influx import InfluxV1
@@ -29,7 +30,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # it waits for /fields to render in a frame, picks a stage in the paddy's selector, then reports
 # what the API says afterwards.
 HARNESS = """<!doctype html><meta charset="utf-8"><body><pre id="out">waiting</pre>
-<iframe id="f" src="/fields" style="width:400px;height:800px"></iframe>
+<iframe id="f" src="/fields#token=TOKEN" style="width:400px;height:800px"></iframe>
 <script>
 const out = document.getElementById("out");
 async function step() {
@@ -39,7 +40,7 @@ async function step() {
   sel.value = "meiosis";
   sel.dispatchEvent(new Event("change"));
   for (let i = 0; i < 50; i++) {
-    const f = await (await fetch("/api/v1/fields/paddy-1")).json();
+    const f = await (await fetch("/api/v1/fields/paddy-1", {headers: {"Authorization": "Bearer TOKEN"}})).json();
     if (f.growth_stage === "meiosis") { out.textContent = "stage now " + f.growth_stage; return; }
     await new Promise(r => setTimeout(r, 100));
   }
@@ -50,13 +51,14 @@ step();
 
 
 @pytest.fixture
-def server(settings: BackendSettings) -> Iterator[str]:
+def server(settings: BackendSettings, admin_token: str) -> Iterator[str]:
     """The app served by uvicorn on a free port in a thread; its base URL."""
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed; `make setup` installs the Debian package")
     port = free_port()
     app = create_app(replace(settings, api=replace(settings.api, port=port)))
-    app.add_api_route("/test-harness", lambda: HTMLResponse(HARNESS), include_in_schema=False)
+    app.add_api_route("/test-harness", lambda: HTMLResponse(HARNESS.replace("TOKEN", admin_token)), include_in_schema=False)
+    app.state.access_rules["GET /test-harness"] = OPEN
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -86,10 +88,10 @@ def text_of(dom: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
 
 
-def seed(server: str, influx: InfluxV1) -> int:
+def seed(server: str, influx: InfluxV1, token: str) -> int:
     """Registry, readings and one evaluated alert; returns the time of the last readings (Unix s)."""
     now_s = int(time.time())
-    with httpx.Client(base_url=server) as c:
+    with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"}) as c:
         seed_site(c)  # type: ignore[arg-type]
         c.post("/api/v1/devices", json={"device_id": "s-09", "kind": "soil", "site": "goshogawara",
                                         "field_id": "apple-1", "expected_interval_s": 600, "firmware_version": "1.1.0"})
@@ -109,9 +111,10 @@ def jst_hhmm(t_s: float) -> str:
     return time.strftime("%H:%M", time.gmtime(t_s + 9 * 3600))
 
 
-def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV1, tmp_path: Path) -> None:
-    t_last = seed(server, influx)
-    dom = render(server + "/fields", tmp_path)
+def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV1, tmp_path: Path,
+                                                    admin_token: str) -> None:
+    t_last = seed(server, influx, admin_token)
+    dom = render(server + f"/fields#token={admin_token}", tmp_path)
     assert 'data-ready="1"' in dom
     text = text_of(dom)
     # The paddy needing water comes first, in Japanese, with its level, band and last reading in JST.
@@ -124,13 +127,13 @@ def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV
     select = re.search(r'<select data-stage-for="paddy-1">(.*?)</select>', dom, flags=re.S)
     assert select and re.search(r'<option value="tillering" selected="">分げつ期</option>', select.group(1))
     assert 'data-stage-for="apple-1"' not in dom
-    en = text_of(render(server + "/fields?lang=en", tmp_path))
+    en = text_of(render(server + f"/fields?lang=en#token={admin_token}", tmp_path))
     assert "Needs attention" in en and "Water level 1.2 cm" in en and "water level 1.2 cm is below 2 cm" in en
 
 
-def test_fleet_page_lists_problems_first(server: str, influx: InfluxV1, tmp_path: Path) -> None:
-    seed(server, influx)
-    dom = render(server + "/fleet", tmp_path)
+def test_fleet_page_lists_problems_first(server: str, influx: InfluxV1, tmp_path: Path, admin_token: str) -> None:
+    seed(server, influx, admin_token)
+    dom = render(server + f"/fleet#token={admin_token}", tmp_path)
     assert 'data-ready="1"' in dom
     text = text_of(dom)
     rows = re.findall(r'data-device="([^"]+)" data-status="([^"]+)"', dom)
@@ -140,10 +143,10 @@ def test_fleet_page_lists_problems_first(server: str, influx: InfluxV1, tmp_path
     assert "異常 2 · 注意 0 · 正常 1" in text
 
 
-def test_farmer_sets_the_paddy_stage_on_the_page(server: str, influx: InfluxV1, tmp_path: Path) -> None:
-    seed(server, influx)
+def test_farmer_sets_the_paddy_stage_on_the_page(server: str, influx: InfluxV1, tmp_path: Path, admin_token: str) -> None:
+    seed(server, influx, admin_token)
     assert "stage now meiosis" in text_of(render(server + "/test-harness", tmp_path))
-    with httpx.Client(base_url=server) as c:
+    with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {admin_token}"}) as c:
         field = c.get("/api/v1/fields/paddy-1").json()
         assert field["growth_stage"] == "meiosis"
         # The band follows the stage: meiosis wants at least 10 cm.

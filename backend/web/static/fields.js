@@ -51,7 +51,7 @@
   }
   async function setStage(sel) {
     const id = sel.dataset.stageFor;
-    const r = await fetch(`/api/v1/fields/${encodeURIComponent(id)}`, {method: "PATCH",
+    const r = await YK.api(`/api/v1/fields/${encodeURIComponent(id)}`, {method: "PATCH",
       headers: {"Content-Type": "application/json"}, body: JSON.stringify({growth_stage: sel.value || null})});
     if (!r.ok) { alert(`${id}: HTTP ${r.status}`); return; }
     document.getElementById("meta").textContent = YK.t(L, "saved");
@@ -62,6 +62,7 @@
       data = await YK.getJSON("/api/v1/overview/fields" + (site ? `?site=${encodeURIComponent(site)}` : ""));
       render();
     } catch (e) {
+      if (e.status === 401 || e.status === 403) { YK.askToken(document.getElementById("fields"), e.status); return; }
       document.getElementById("fields").innerHTML = `<p class="error">${YK.esc(e.message)}</p>`;
       document.body.dataset.ready = "error";
     }

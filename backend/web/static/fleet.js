@@ -44,6 +44,12 @@
       data = await YK.getJSON("/api/v1/devices/health" + (site ? `?site=${encodeURIComponent(site)}` : ""));
       render();
     } catch (e) {
+      if (e.status === 401 || e.status === 403) {
+        const row = document.getElementById("devices");
+        row.innerHTML = "<tr><td></td></tr>";
+        YK.askToken(row.querySelector("td"), e.status);
+        return;
+      }
       document.getElementById("devices").innerHTML = `<tr><td class="error">${YK.esc(e.message)}</td></tr>`;
       document.body.dataset.ready = "error";
     }
