@@ -73,11 +73,13 @@ def run(args: argparse.Namespace) -> int:
                        "--sent-log", str(var / "sent-farm.jsonl"))
         assert stack.broker is not None and stack.influxdb is not None
         db = InfluxV1(stack.influxdb.url, DATABASE)
+        # The demo's own admin token rides in the link's fragment: the pages keep it, browsers never send it on.
+        key = f"#token={stack.admin_token}"
         links = [
-            ("除雪マップ / live plow map", f"{stack.api_url}/map"),
+            ("除雪マップ / live plow map", f"{stack.api_url}/map{key}"),
             ("公開マップ / public map (delayed)", f"{stack.api_url}/public/map"),
-            ("圃場 / fields (farmers)", f"{stack.api_url}/fields"),
-            ("機器の状態 / fleet health", f"{stack.api_url}/fleet"),
+            ("圃場 / fields (farmers)", f"{stack.api_url}/fields{key}"),
+            ("機器の状態 / fleet health", f"{stack.api_url}/fleet{key}"),
             ("API docs", f"{stack.api_url}/docs"),
             ("health", f"{stack.api_url}/healthz"),
         ]

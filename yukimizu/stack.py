@@ -41,6 +41,12 @@ class Stack:
     broker: Mosquitto | None = None
     influxdb: InfluxDB | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    admin_token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization for the stack's own admin token (created at start, only in this folder's registry)."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     @property
     def api_url(self) -> str:
@@ -116,6 +122,11 @@ class Stack:
                              cwd=REPO, capture_output=True, text=True, timeout=120)
         if imp.returncode != 0:
             raise ServerError(f"registry import failed: {imp.stderr.strip() or imp.stdout.strip()}")
+        tok = subprocess.run(_yukimizu("api", "token", "create", "--role", "admin", "--label", "local stack",
+                                       "--config", str(api_conf)), cwd=REPO, capture_output=True, text=True, timeout=120)
+        if tok.returncode != 0 or not tok.stdout.strip():
+            raise ServerError(f"could not create the stack's admin token: {tok.stderr.strip()}")
+        self.admin_token = tok.stdout.strip().splitlines()[-1]
         self._spawn("gateway", _yukimizu("gateway", "--config", str(gw_conf)))
         self._spawn("api", _yukimizu("api", "--config", str(api_conf)))
         self.wait_healthy(timeout_s)

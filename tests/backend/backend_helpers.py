@@ -57,3 +57,16 @@ class Receiver:
     def bodies(self) -> list[dict[str, Any]]:
         """The JSON bodies received, in order."""
         return [r["json"] for r in self.requests]
+
+
+def admin_headers(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Authorization headers with a fresh admin token in the settings' registry (as `yukimizu api token create`)."""
+    from backend.access import Role
+    from backend.registry import Database
+    from backend.tokens import TokenStore
+
+    db = Database(settings.registry.path)
+    try:
+        return {"Authorization": f"Bearer {TokenStore(db).create(Role.ADMIN, label='tests')[0]}"}
+    finally:
+        db.close()

@@ -69,11 +69,25 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "GET /api/v1/tokens": (ADMIN,),
     "POST /api/v1/tokens": (ADMIN,),
     "DELETE /api/v1/tokens/{token_id}": (ADMIN,),
+    # Snow clearing: the road division's live view, coverage and reports; the public map, delayed and anonymous.
+    "GET /map": EVERYONE,  # the page; its data needs a road token
+    "GET /public/map": EVERYONE,
+    "GET /api/v1/public/plows": EVERYONE,
+    "GET /api/v1/public/coverage": EVERYONE,
+    "GET /api/v1/plows/live": (ROAD, ADMIN),
+    "WS /api/v1/plows/stream": (ROAD, ADMIN),
+    "GET /api/v1/coverage": (ROAD, ADMIN),
+    "GET /api/v1/reports/plows": (ROAD, ADMIN),
+    # Irrigation advice: a farmer asks about their own field; the site-wide list is the city's.
+    "GET /api/v1/advice": (ADMIN,),
+    "POST /api/v1/advice/run": (ADMIN,),
+    "GET /api/v1/fields/{field_id}/advice": (OWN, ADMIN),
 }
 
 # Path parameter values per caller: farmers ask about paddy-1; the others about ids that need not exist
 # (an allowed call may then get 404 or 422: what matters here is that it got past the access check).
-PATH_VALUES = {"item_id": "paddy-1", "measurement": "weather", "collection": "fields", "token_id": "999999"}
+PATH_VALUES = {"item_id": "paddy-1", "measurement": "weather", "collection": "fields", "token_id": "999999",
+               "field_id": "paddy-1"}
 QUERY = {"GET /api/v1/history/{measurement}": {"field": "air_temp_c", "field_id": "paddy-1"}}
 
 
@@ -138,8 +152,11 @@ def test_every_route_is_in_this_table() -> None:
     assert set(EXPECTED) - keys == set(), "EXPECTED lists routes the app no longer has"
 
 
-@pytest.mark.parametrize("key", sorted(EXPECTED), ids=[f"{k} answers only {', '.join(v) if v != EVERYONE else 'everyone'}"
-                                                       for k, v in sorted(EXPECTED.items())])
+HTTP_KEYS = sorted(k for k in EXPECTED if not k.startswith("WS "))  # WebSockets: test_the_plow_stream_is_for_the_road_division
+
+
+@pytest.mark.parametrize("key", HTTP_KEYS, ids=[f"{k} answers only {', '.join(EXPECTED[k]) if EXPECTED[k] != EVERYONE else 'everyone'}"
+                                                for k in HTTP_KEYS])
 def test_each_caller_is_allowed_or_refused(world: World, key: str) -> None:
     wrong = {}
     for caller in CALLERS:
@@ -236,3 +253,18 @@ def test_a_websocket_needs_the_right_token_before_it_opens(settings: BackendSett
                 with c.websocket_connect("/api/v1/test-stream", headers=headers) as ws:
                     ws.receive_text()
             assert e.value.code == 1008
+
+
+def test_the_plow_stream_is_for_the_road_division(world: World) -> None:
+    """WS /api/v1/plows/stream: road and admin connect; everyone else is closed with 1008 before it opens."""
+    for caller in CALLERS:
+        token = world.tokens[caller]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if caller in EXPECTED["WS /api/v1/plows/stream"]:
+            with world.client.websocket_connect("/api/v1/plows/stream", headers=headers) as ws:
+                assert ws.receive_json() is not None, caller
+        else:
+            with pytest.raises(WebSocketDisconnect) as e:
+                with world.client.websocket_connect("/api/v1/plows/stream", headers=headers) as ws:
+                    ws.receive_json()
+            assert e.value.code == 1008, caller

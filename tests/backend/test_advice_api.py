@@ -23,6 +23,7 @@ from backend.app import create_app
 from backend.settings import BackendSettings
 from dashboards import schema
 from yukimizu.influx import InfluxV1
+from backend_helpers import admin_headers
 
 SITE = "goshogawara"
 
@@ -32,7 +33,7 @@ def make_client(settings: BackendSettings, feed: Path | str | None, **alerts: An
     advice = replace(settings.advice, forecast_feeds=[f"{SITE}={feed}"] if feed else [])
     api = replace(settings.api, plugins=["backend.advisor.plugin"])
     return TestClient(create_app(replace(settings, advice=advice, api=api,
-                                         alerts=replace(settings.alerts, **alerts))))
+                                         alerts=replace(settings.alerts, **alerts))), headers=admin_headers(settings))
 
 
 @pytest.fixture
@@ -269,7 +270,7 @@ def test_paddy_alerts_are_raised_once_per_condition_and_cleared_when_it_ends(
 def test_the_advice_job_in_the_app_writes_advice_on_its_own(settings: BackendSettings, influx: InfluxV1) -> None:
     advice = replace(settings.advice, enabled=True, interval_s=1.0)
     start_ms = int(time.time() * 1000)
-    with TestClient(create_app(replace(settings, advice=advice))) as c:
+    with TestClient(create_app(replace(settings, advice=advice)), headers=admin_headers(settings)) as c:
         site(c)
         add_field(c, "paddy", "paddy", transplant_date="2026-05-20")
         deadline = time.monotonic() + 10

@@ -14,6 +14,7 @@ import pytest
 from advice_scenarios import jst_s, publish, station_hours, write_forecast
 from backend_helpers import Receiver, square
 from fastapi.testclient import TestClient
+from backend_helpers import admin_headers
 
 from backend.app import create_app
 from backend.settings import BackendSettings
@@ -29,7 +30,8 @@ LAT_DEG = 40.81
 def app(settings: BackendSettings, feed: Path | None = None, **alerts: Any) -> TestClient:
     advice = replace(settings.advice, forecast_feeds=[f"{SITE}={feed}"] if feed else [])
     api = replace(settings.api, plugins=["backend.advisor.plugin"])
-    return TestClient(create_app(replace(settings, advice=advice, api=api, alerts=replace(settings.alerts, **alerts))))
+    return TestClient(create_app(replace(settings, advice=advice, api=api, alerts=replace(settings.alerts, **alerts))),
+                      headers=admin_headers(settings))
 
 
 def register(c: TestClient, fid: str, crop: str, **values: Any) -> None:

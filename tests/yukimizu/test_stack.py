@@ -57,7 +57,8 @@ def test_every_reading_the_simulator_sent_is_in_influxdb_once(stack: Stack, tmp_
 def test_the_api_sees_what_the_simulator_sent(stack: Stack) -> None:
     health = httpx.get(f"{stack.api_url}/healthz", timeout=10)
     assert health.status_code == 200
-    devices = httpx.get(f"{stack.api_url}/api/v1/registry/devices", timeout=10).json()["devices"]
+    assert httpx.get(f"{stack.api_url}/api/v1/registry/devices", timeout=10).status_code == 401
+    devices = httpx.get(f"{stack.api_url}/api/v1/registry/devices", headers=stack.headers, timeout=10).json()["devices"]
     assert {d["kind"] for d in devices} >= {"plow", "water", "soil"}
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from backend_helpers import admin_headers
 
 from backend.app import create_app
 from backend.settings import BackendSettings
@@ -38,5 +39,5 @@ def snow_settings(settings: BackendSettings, tmp_path: Path) -> BackendSettings:
 @pytest.fixture
 def snow_client(snow_settings: BackendSettings) -> Iterator[TestClient]:
     """The real app (lifespan run) with the snow settings."""
-    with TestClient(create_app(snow_settings)) as c:
+    with TestClient(create_app(snow_settings), headers=admin_headers(snow_settings)) as c:
         yield c

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from backend_helpers import admin_headers
 from snowapi_night import VEHICLES, contract_lines, drive, seed_registry
 
 from yukimizu.influx import InfluxV1
@@ -114,10 +115,10 @@ def _live_app(snow_settings, **snow_changes):  # type: ignore[no-untyped-def]
 
 def test_tonights_coverage_is_kept_by_the_background_engine(snow_settings, influx: InfluxV1) -> None:
     now = time.time()
-    with TestClient(_live_app(snow_settings, live_engine=False)) as c:
+    with TestClient(_live_app(snow_settings, live_engine=False), headers=admin_headers(snow_settings)) as c:
         seed_registry(c)
     write(influx, "plow-001", drive([(-20, 0), (400, 0), (400, 220)], 40, now - 300, noise_m=3.0, seed=4))
-    with TestClient(_live_app(snow_settings, live_engine=True, live_interval_s=0.2, live_read_lag_s=0.0)) as c:
+    with TestClient(_live_app(snow_settings, live_engine=True, live_interval_s=0.2, live_read_lag_s=0.0), headers=admin_headers(snow_settings)) as c:
         deadline = time.monotonic() + 15
         while (live := c.get("/api/v1/coverage").json())["input"]["source"] != "live":
             assert time.monotonic() < deadline, "the background engine never answered"
@@ -131,7 +132,7 @@ def test_tonights_coverage_is_kept_by_the_background_engine(snow_settings, influ
 
 def test_the_live_engine_joins_new_points_to_old_ones_and_equals_a_batch(snow_settings, influx: InfluxV1) -> None:
     now = time.time()
-    with TestClient(_live_app(snow_settings, live_engine=False, live_read_lag_s=0.0)) as c:
+    with TestClient(_live_app(snow_settings, live_engine=False, live_read_lag_s=0.0), headers=admin_headers(snow_settings)) as c:
         seed_registry(c)
         snow = c.app.state.snow  # type: ignore[attr-defined]
         first = drive([(-20, 0), (400, 0)], 40, now - 200, noise_m=3.0, seed=4)

@@ -41,7 +41,7 @@ def test_simulated_night_through_the_pipeline_gives_the_cli_answer(tmp_path: Pat
             time.sleep(0.5)
         assert n == len(fixes)
 
-        api = httpx.Client(base_url=stack.api_url, timeout=120)
+        api = httpx.Client(base_url=stack.api_url, timeout=120, headers=stack.headers)
         # The roads as the registry holds them, as the GeoJSON file an auditor would be given.
         roads = sorted(api.get("/api/v1/roads").json(), key=lambda r: r["id"])
         (tmp_path / "roads.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+from backend_helpers import admin_headers
 import pytest
 import uvicorn
 from snowapi_night import contract_lines, drive, seed_registry
@@ -62,8 +63,9 @@ def text_of(dom: str) -> str:
 
 
 def test_map_shows_routes_roads_and_plows_and_the_public_map_hides_vehicles(server: str, influx: InfluxV1,
-                                                                          tmp_path: Path) -> None:
-    with httpx.Client(base_url=server) as c:
+                                                                          tmp_path: Path, snow_settings) -> None:
+    headers = admin_headers(snow_settings)
+    with httpx.Client(base_url=server, headers=headers) as c:
         seed_registry(c)
     now = time.time()
     # r-01 cleared 20 minutes ago by plow-001, which is now standing at its end.
@@ -72,7 +74,8 @@ def test_map_shows_routes_roads_and_plows_and_the_public_map_hides_vehicles(serv
     influx.write(contract_lines("plow-001", drive([(400, 200), (400, 210)], 5, now - 3), first_seq=1000,
                                 tags={"vehicle_id": "v-1", "route": "ekimae"}))
 
-    dom = render(server + "/map", tmp_path)
+    # The road division's link carries its token in the fragment, as the city sends it.
+    dom = render(server + "/map#token=" + headers["Authorization"].removeprefix("Bearer "), tmp_path)
     assert 'data-ready="1"' in dom
     text = text_of(dom)
     assert "除雪マップ" in text and "駅前線" in text and "北通り線" in text
