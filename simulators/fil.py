@@ -272,7 +272,9 @@ def run_fil(world: World, *, micropython: str, bundles: dict[str, Path], workdir
             from yukimizu.servers import free_port
 
             port = free_port()
-            cfg = {"sim_uart": f"udp:{port}", "sample_ms": max(50, int(1000 / speed)),
+            # Sample a little faster than the 1 Hz fixes arrive: at exactly the same rate the two schedules
+            # alias, and with scheduling jitter two samples can fall between the same pair of fixes (one fix lost).
+            cfg = {"sim_uart": f"udp:{port}", "sample_ms": max(50, int(900 / speed)),
                    "batch_ms": max(100, int(10000 / speed))}
             plows.append(PlowNode(world, FirmwareBoard(d, root, bundles["plow"], micropython, broker_url, cfg), port))
         # weather stations have no firmware yet: they stay in fleet mode

@@ -113,10 +113,11 @@ def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, mi
     world = short_world("snowstorm-night", duration_s=22500, speed=10, devices=3)
     plow = next(d for d in world.devices if d.kind == "plow")
     track = world.plow_track(plow)
-    # Start the clock 5 simulated seconds before departure and stop 15 s into the drive.
+    # Start the clock 15 simulated seconds (5 s of wall time) before departure, so the firmware has booted and
+    # opened its GPS port when the first fix is sent, and stop 15 s into the drive.
     from simulators.world import World
 
-    w = World(world.sc, track[0].t_unix_s - 5, devices=[plow])
+    w = World(world.sc, track[0].t_unix_s - 15, devices=[plow])
     w.__dict__["end_unix_s"] = track[0].t_unix_s + 15
     w.__dict__["dispatch_unix_s"] = world.dispatch_unix_s
     w.__dict__["_tracks"] = {plow.device_id: track}
