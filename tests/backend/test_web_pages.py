@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import CHROMIUM, render, serve, text_of
 import uvicorn
 from fastapi.responses import HTMLResponse
 from backend_helpers import seed_site, write_readings
@@ -23,7 +24,6 @@ from backend.settings import BackendSettings
 from yukimizu.influx import InfluxV1
 from yukimizu.servers import free_port
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 # A same-origin page (added by the test only) that drives the farmer page like a person would:
@@ -59,33 +59,10 @@ def server(settings: BackendSettings, admin_token: str) -> Iterator[str]:
     app = create_app(replace(settings, api=replace(settings.api, port=port)))
     app.add_api_route("/test-harness", lambda: HTMLResponse(HARNESS.replace("TOKEN", admin_token)), include_in_schema=False)
     app.state.access_rules["GET /test-harness"] = OPEN
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(app, port) as url:
+        yield url
 
 
-def render(url: str, tmp_path: Path) -> str:
-    """The DOM after the page's scripts ran (virtual time lets its fetches finish before the dump)."""
-    out = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=15000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=90)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
-
-
-def text_of(dom: str) -> str:
-    """Visible-ish text: tags dropped, entities decoded, whitespace collapsed."""
-    dom = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", dom, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
 
 
 def seed(server: str, influx: InfluxV1, token: str) -> int:

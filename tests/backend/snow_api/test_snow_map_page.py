@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 from backend_helpers import admin_headers
 import pytest
+from browser import CHROMIUM, serve, text_of
+from browser import render as _render
 import uvicorn
 from snowapi_night import contract_lines, drive, seed_registry
 
@@ -22,7 +24,6 @@ from backend.settings import BackendSettings
 from yukimizu.influx import InfluxV1
 from yukimizu.servers import free_port
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -34,32 +35,10 @@ def server(snow_settings: BackendSettings) -> Iterator[str]:
     dead = free_port()  # nothing listens here: the page must work without its tiles
     snow = replace(snow_settings.snow, basemap_url=f"http://127.0.0.1:{dead}/{{z}}/{{x}}/{{y}}.png")
     app = create_app(replace(snow_settings, api=replace(snow_settings.api, port=port), snow=snow))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(app, port) as url:
+        yield url
 
 
-def render(url: str, tmp_path: Path) -> str:
-    """The DOM after the page's scripts ran."""
-    out = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-         f"--user-data-dir={tmp_path / 'chromium'}", "--virtual-time-budget=8000", "--dump-dom", url],
-        capture_output=True, text=True, timeout=90)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
-
-
-def text_of(dom: str) -> str:
-    dom = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", dom, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom))).strip()
 
 
 def test_map_shows_routes_roads_and_plows_and_the_public_map_hides_vehicles(server: str, influx: InfluxV1,
@@ -93,3 +72,8 @@ def test_map_shows_routes_roads_and_plows_and_the_public_map_hides_vehicles(serv
     assert "除雪ドーザ1号" not in ptext and "plow-001" not in public and "v-1" not in ptext
     # 30 minutes ago r-01 had not been cleared yet.
     assert re.search(r'stroke="#9e9e9e"[^>]*data-road="r-01"', public)
+
+
+def render(url: str, tmp_path: Path) -> str:
+    """The map page needs less virtual time than the farmer pages."""
+    return _render(url, tmp_path, budget_ms=8000)
