@@ -94,3 +94,19 @@ def run_micropython(micropython: str, tmp_path_factory: pytest.TempPathFactory) 
         return proc.stdout
 
     return run
+
+
+@pytest.fixture
+def broker(make_mosquitto):  # type: ignore[no-untyped-def]
+    """A broker of the test's own, which a test may stop and restart."""
+    return make_mosquitto()
+
+
+@pytest.fixture
+def collector(broker):  # type: ignore[no-untyped-def]
+    """A subscriber that decodes everything the devices publish on the test's broker."""
+    from mpy_harness import Collector
+
+    c = Collector(broker.port).start()
+    yield c
+    c.stop()

@@ -14,10 +14,6 @@ from mpy_harness import Collector, SimBoard, bundles, plow_bundle  # noqa: F401
 HEADROOM_HEAP = "90K"
 
 
-@pytest.fixture
-def broker(make_mosquitto: Any) -> Any:
-    return make_mosquitto()
-
 
 def test_soil_cycle_with_a_backlog_fits_in_90_kb(
     micropython: str, bundles: dict[str, Path], tmp_path: Path, broker: Any, capsys: pytest.CaptureFixture[str]

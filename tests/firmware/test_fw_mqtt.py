@@ -90,16 +90,6 @@ class FaultyLink:
         self.srv.close()
 
 
-@pytest.fixture
-def broker(make_mosquitto: Any) -> Mosquitto:
-    return make_mosquitto()
-
-
-@pytest.fixture
-def collector(broker: Mosquitto) -> Iterator[Collector]:
-    c = Collector(broker.port).start()
-    yield c
-    c.stop()
 
 
 CLIENT = """

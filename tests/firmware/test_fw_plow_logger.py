@@ -59,16 +59,6 @@ def cfg(port: int, uart: str, **kw: Any) -> dict[str, Any]:
     return base
 
 
-@pytest.fixture
-def broker(make_mosquitto: Any) -> Mosquitto:
-    return make_mosquitto()
-
-
-@pytest.fixture
-def collector(broker: Mosquitto) -> Iterator[Collector]:
-    c = Collector(broker.port).start()
-    yield c
-    c.stop()
 
 
 def make_board(micropython: str, bundle: Path, root: Path, config: dict[str, Any], clock_set: bool, **feed: Any) -> SimBoard:

@@ -26,16 +26,6 @@ def cfg(port: int, **kw: Any) -> dict[str, Any]:
     return base
 
 
-@pytest.fixture
-def broker(make_mosquitto: Any) -> Mosquitto:
-    return make_mosquitto()
-
-
-@pytest.fixture
-def collector(broker: Mosquitto) -> Iterator[Collector]:
-    c = Collector(broker.port).start()
-    yield c
-    c.stop()
 
 
 @pytest.fixture
