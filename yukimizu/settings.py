@@ -8,6 +8,7 @@ problem. Nothing here opens a socket: validate first, connect later.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
 import tomllib
 import types
@@ -67,7 +68,7 @@ def _convert(key: str, value: Any, tp: Any, source: str) -> Any:
         return str(value)
     if tp is Path:
         return Path(str(value))
-    if isinstance(tp, type) and issubclass(tp, __import__("enum").Enum):
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
             return tp(value)
         except ValueError:

@@ -1,11 +1,7 @@
 """The farmer and fleet pages render in headless Chromium with real data (uvicorn, InfluxDB, registry)."""
 from __future__ import annotations
 
-import html
 import re
-import shutil
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -14,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 from browser import CHROMIUM, render, serve, text_of
-import uvicorn
 from fastapi.responses import HTMLResponse
 from backend_helpers import seed_site, write_readings
 

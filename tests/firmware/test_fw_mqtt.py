@@ -9,11 +9,9 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from mpy_harness import Collector, SimBoard, bundles, plow_bundle, run_script  # noqa: F401
 from yukimizu.servers import Mosquitto, free_port

@@ -1,11 +1,7 @@
 """/map and /public/map render in headless Chromium (no basemap tiles offline) with routes, roads and plows."""
 from __future__ import annotations
 
-import html
 import re
-import shutil
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +12,6 @@ from backend_helpers import admin_headers
 import pytest
 from browser import CHROMIUM, serve, text_of
 from browser import render as _render
-import uvicorn
 from snowapi_night import contract_lines, drive, seed_registry
 
 from backend.app import create_app
