@@ -101,14 +101,19 @@ class Board:
             self._blade = machine.Pin(self.cfg["blade_pin"], machine.Pin.IN, machine.Pin.PULL_UP)
         return 0 if self._blade.value() else 1
 
-    def gps_read(self):
-        """Bytes waiting on the GPS UART, or None."""
+    def gps_readinto(self, buf):
+        """Move bytes waiting on the GPS UART into buf; returns how many (0 when none).
+
+        Into a buffer the caller keeps: reading a fresh bytes object every 20 ms all night fragments
+        the heap until a read of a few hundred bytes fails.
+        """
         if self._uart is None:
             self._uart = machine.UART(self.cfg["gps_uart"], baudrate=self.cfg["gps_baud"],
-                                      rx=self.cfg["gps_rx_pin"], tx=self.cfg["gps_tx_pin"], rxbuf=2048)
-        if self._uart.any():
-            return self._uart.read()
-        return None
+                                      rx=self.cfg["gps_rx_pin"], tx=self.cfg["gps_tx_pin"], rxbuf=2048,
+                                      timeout=0)
+        if not self._uart.any():
+            return 0
+        return self._uart.readinto(buf) or 0
 
     # --- radio ---------------------------------------------------------------------------
     async def wifi_up(self, timeout_ms):

@@ -136,8 +136,18 @@ class Board:
             return 1 if f["blade"] else 0
         return 1 if time.time() % 60 < 40 else 0
 
-    def gps_read(self):
-        """Bytes that arrived on the simulated GPS UART since the last call, or None."""
+    def gps_readinto(self, buf):
+        """Move bytes that arrived on the simulated GPS UART into buf; returns how many (0 when none).
+
+        `udp:PORT` takes one datagram per call (a datagram longer than buf is cut, as a UART
+        overrun loses bytes); `file:PATH` replays a capture at gps_baud; else a built-in drive.
+        Feed `gps_fault` ("MemoryError" or "OSError") makes every read fail so while it is set.
+        """
+        fault = self.feed().get("gps_fault")
+        if fault == "MemoryError":
+            raise MemoryError("memory allocation failed, allocating %d bytes" % len(buf))
+        if fault:
+            raise OSError(5)  # EIO, as a UART driver reports a hardware fault
         spec = self._uart_spec
         if spec.startswith("udp:"):
             if self._uart is None:
@@ -147,13 +157,10 @@ class Board:
                 s.bind(socket.getaddrinfo("127.0.0.1", int(spec[4:]))[0][-1])
                 s.setblocking(False)
                 self._uart = s
-            out = b""
-            while len(out) < 4096:
-                try:
-                    out += self._uart.recv(2048)
-                except OSError:
-                    break
-            return out or None
+            try:
+                return self._uart.readinto(buf) or 0
+            except OSError:
+                return 0
         if spec.startswith("file:"):
             if self._uart_file is None:
                 self._uart_file = open(spec[5:], "rb")
@@ -161,11 +168,16 @@ class Board:
             due = time.ticks_diff(time.ticks_ms(), self._uart_t0) * self.cfg["gps_baud"] // 10000
             n = due - self._uart_sent
             if n <= 0:
-                return None
-            data = self._uart_file.read(min(n, 2048))
-            self._uart_sent += len(data) if data else n
-            return data or None
-        return self._builtin_gps()
+                return 0
+            got = self._uart_file.readinto(memoryview(buf)[:min(n, len(buf))]) or 0
+            self._uart_sent += got if got else n
+            return got
+        data = self._builtin_gps()
+        if data is None:
+            return 0
+        n = min(len(data), len(buf))
+        buf[:n] = data[:n]
+        return n
 
     def _builtin_gps(self):
         now = time.ticks_ms()

@@ -63,7 +63,11 @@ class Link:
             if batch is None:
                 break
             key, parts, count = batch
-            ok = await self.client.publish(self.telemetry, parts, 1)
+            try:
+                ok = await self.client.publish(self.telemetry, parts, 1)
+            except BaseException:  # cancelled or failed mid-publish: the batch is not lost, only not sent yet
+                spool.nack(key)
+                raise
             if not ok:
                 spool.nack(key)
                 break

@@ -20,6 +20,7 @@ neither sets the clock nor stamps readings.
 import asyncio
 import gc
 import json
+import sys
 import time
 
 from micropython import const
@@ -35,6 +36,7 @@ from spool import Spool
 _GPS_POLL_MS = const(20)
 _BLADE_POLL_MS = const(5)
 _LINE_MAX = const(128)  # NMEA 0183 allows 82 characters; anything longer is noise
+_UART_CHUNK = const(256)  # bytes per UART read: 0.27 s of 9600 baud, far more than one 20 ms poll brings
 _FIX_FRESH_MS = const(3000)  # a position older than this is not reported
 _ANCHOR_MAX_MS = const(86400000)  # carry GPS time forward for at most a day of ticks
 _STATUS_EVERY_BATCHES = const(12)
@@ -56,23 +58,37 @@ class Gps:
         self.used = 0  # RMC/GGA sentences taken
         self.skipped = 0  # lines that were not a well-formed RMC/GGA (other types, noise, bad checksum)
         self.busy_ms = 0
-        self._rest = b""
+        # Lines are assembled in one buffer kept for the whole run (no per-read allocation);
+        # _n is the length so far, _LINE_MAX + 1 while skipping the rest of an over-long line.
+        self._buf = bytearray(_LINE_MAX)
+        self._mv = memoryview(self._buf)
+        self._n = 0
 
-    def feed(self, data, now):
-        """Take bytes from the UART; parses every complete line."""
-        chunk = self._rest + data if self._rest else data
-        lines = chunk.split(b"\n")
-        self._rest = lines.pop()
-        if len(self._rest) > _LINE_MAX:
-            self._rest = b""
-            self.skipped += 1
-        for line in lines:
-            self._line(line, now)
+    def feed(self, data, now, n=-1):
+        """Take the first n bytes of data (all when n < 0) from the UART; parses every complete line."""
+        if n < 0:
+            n = len(data)
+        buf = self._buf
+        k = self._n
+        for i in range(n):
+            c = data[i]
+            if c == 10:
+                if k <= _LINE_MAX:
+                    while k and buf[k - 1] in (13, 32):
+                        k -= 1
+                    if k:
+                        self._line(bytes(self._mv[:k]), now)
+                k = 0
+            elif k < _LINE_MAX:
+                buf[k] = c
+                k += 1
+            elif k == _LINE_MAX:  # longer than any NMEA sentence: noise; skip to the next newline
+                self.skipped += 1
+                k = _LINE_MAX + 1
+        self._n = k
 
     def _line(self, line, now):
         line = line.strip()
-        if not line:
-            return
         try:
             d = nmea.parse(line)  # bytes straight from the UART: no decode, nothing for noise to break
         except Exception:  # noqa: BLE001 - the parser never raises; if it ever did, sampling must go on
@@ -130,6 +146,8 @@ class Logger:
         self.last_t = (0, 0)
         self._board_anchor = None
         self.max_lag_ms = 0
+        self.task_errors = 0
+        self.last_error = None
         self.batches = 0
         self.link = None
 
@@ -186,17 +204,29 @@ class Logger:
         self.samples += 1
 
     async def gps_task(self):
-        """Read and parse the UART, and set the board clock from GPS time."""
+        """Read and parse the UART, and set the board clock from GPS time; never ends before the run does."""
         board = self.board
         g = self.gps
+        buf = bytearray(_UART_CHUNK)
         while True:
-            data = board.gps_read()
-            if data:
-                t0 = time.ticks_ms()
-                g.feed(data, t0)
-                self._set_clock()
-                g.busy_ms += time.ticks_diff(time.ticks_ms(), t0)
+            try:
+                n = board.gps_readinto(buf)
+                if n:
+                    t0 = time.ticks_ms()
+                    g.feed(buf, t0, n)
+                    self._set_clock()
+                    g.busy_ms += time.ticks_diff(time.ticks_ms(), t0)
+            except Exception as e:  # noqa: BLE001 - a task that died here would leave the plow without GPS all night
+                self._task_error(e)
             await asyncio.sleep_ms(_GPS_POLL_MS)
+
+    def _task_error(self, e):
+        """Count an error a task survived; a MemoryError is met with a collection."""
+        self.task_errors += 1
+        self.last_error = "%s: %s" % (type(e).__name__, e)
+        sys.print_exception(e)  # to the console (stderr on the unix port): where, for the engineer
+        if isinstance(e, MemoryError):
+            gc.collect()
 
     async def blade_task(self):
         """Debounce the blade input."""
@@ -216,7 +246,10 @@ class Logger:
             lag = time.ticks_diff(now, due)
             if lag > self.max_lag_ms:
                 self.max_lag_ms = lag
-            self.sample(now)
+            try:
+                self.sample(now)
+            except Exception as e:  # noqa: BLE001 - one lost sample, not a logger that stops sampling
+                self._task_error(e)
             self.board.wdt_feed()
             due = time.ticks_add(due, self.remote.cfg["sample_ms"])
             wait = time.ticks_diff(due, time.ticks_ms())
@@ -233,7 +266,7 @@ class Logger:
             "pending": s.pending, "on_flash": s.on_flash, "dropped": s.dropped, "held": self.stamper.held,
             "nmea_used": self.gps.used, "nmea_skipped": self.gps.skipped, "fix": self.gps.fix,
             "max_sample_lag_ms": self.max_lag_ms, "gps_busy_ms": self.gps.busy_ms,
-            "heap_b": self.board.heap_peak_b,
+            "heap_b": self.board.heap_peak_b, "task_errors": self.task_errors, "last_error": self.last_error,
         }
 
     async def publish_task(self):
@@ -245,12 +278,15 @@ class Logger:
             # Collect between batches, while little is live: on a heap that runs for a whole
             # night of plowing this keeps fragmentation from building up (as mqtt_as does).
             gc.collect()
-            if await link.up():
-                await link.drain(self.spool)
-                self.batches += 1
-                if self.batches % _STATUS_EVERY_BATCHES == 1 or link.reported_error != self.remote.error:
-                    self.board.heap_mark()
-                    await link.status("online", self.stats())
+            try:
+                if await link.up():
+                    await link.drain(self.spool)
+                    self.batches += 1
+                    if self.batches % _STATUS_EVERY_BATCHES == 1 or link.reported_error != self.remote.error:
+                        self.board.heap_mark()
+                        await link.status("online", self.stats())
+            except Exception as e:  # noqa: BLE001 - the batch stays spooled; the next round sends it
+                self._task_error(e)
             await asyncio.sleep_ms(self.remote.cfg["batch_ms"])
 
     async def run(self, run_s=0):
@@ -264,9 +300,13 @@ class Logger:
         for t in tasks:
             t.cancel()
         await asyncio.sleep_ms(0)
+        gc.collect()
         if self.link is not None:
-            await self.link.drain(self.spool)
-            await self.link.close()
+            try:
+                await self.link.drain(self.spool)
+                await self.link.close()
+            except Exception as e:  # noqa: BLE001 - what was not sent is flushed to flash below
+                self._task_error(e)
         self.spool.flush()
         self.board.heap_mark()
         print("STATS", json.dumps(self.stats()))

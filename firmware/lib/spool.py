@@ -15,6 +15,7 @@ records are counted in `dropped` (persisted in `<dir>/dropped`, reported on the 
 Newest data is what an irrigation decision or a live plow map needs; a gap in old data is
 visible to the gateway as a jump in `seq`.
 """
+import gc
 import os
 
 from micropython import const
@@ -77,7 +78,17 @@ class Spool:
 
     def append(self, rec):
         """Add one record (bytes with a leading comma); spills a full RAM tail to flash."""
-        self._ram.extend(rec)
+        try:
+            self._ram.extend(rec)
+        except MemoryError:
+            # Growing the tail needs one contiguous block, which a fragmented heap may not have:
+            # collect, and failing that spill the tail to flash and start a small one.
+            gc.collect()
+            try:
+                self._ram.extend(rec)
+            except MemoryError:
+                self.flush()
+                self._ram.extend(rec)
         self._ram_n += 1
         if self._ram_n - (self._flight_n if self._flight == _RAM else 0) >= self.segment_readings:
             self.flush()
@@ -137,10 +148,17 @@ class Spool:
             self._flight = seg[0]
             return seg[0], (encoder.PREFIX, (name, 1, os.stat(name)[6] - 1), encoder.SUFFIX), seg[1]
         if self._ram_n:
+            try:
+                data = bytes(self._ram)
+            except MemoryError:
+                # A fragmented heap has no room for the copy: the tail goes to flash, which is
+                # streamed from the file without a copy.
+                self.flush()
+                return self.next_batch()
             self._flight = _RAM
             self._flight_n = self._ram_n
             self._flight_b = len(self._ram)
-            return _RAM, encoder.parts(bytes(self._ram)), self._ram_n
+            return _RAM, encoder.parts(data), self._ram_n
         return None
 
     def ack(self, key):

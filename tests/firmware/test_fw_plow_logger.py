@@ -145,6 +145,39 @@ def test_a_real_drive_outside_japan_is_published_and_the_gateway_refuses_only_th
     assert {x.field for x in collector.rejections()} <= {"lat", "lon"}
 
 
+@pytest.mark.parametrize("fault", ["MemoryError", "OSError"])
+def test_the_gps_task_outlives_a_failing_uart_read(
+    fault: str, micropython: str, plow_bundle: Path, tmp_path: Path, broker: Mosquitto, collector: Collector
+) -> None:
+    # On a fragmented 100 KB heap a UART read can fail; it once ended the GPS task for the rest of the night.
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    port = udp.getsockname()[1]
+    udp.close()
+    board = make_board(micropython, plow_bundle, tmp_path / "b", cfg(broker.port, f"udp:{port}", run_s=4), True,
+                       blade=1, gps_fault=fault)
+    result: dict[str, Any] = {}
+    th = threading.Thread(target=lambda: result.update(run=board.run()))
+    th.start()
+    t0 = time.time() - 20
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for i in range(35):
+            if i == 12:
+                board.feed(blade=1)  # the fault clears
+            sender.sendto(("\r\n".join(fix_epoch(t0 + i * 0.1, 40.8081 + i * 1e-5, 140.4401)) + "\r\n").encode(),
+                          ("127.0.0.1", port))
+            time.sleep(0.1)
+    finally:
+        sender.close()
+        th.join(60)
+    stats = result["run"].check().report
+    assert stats["task_errors"] > 0 and stats["last_error"].startswith(fault), stats
+    assert collector.wait_for(lambda: len(collector.seqs()) == stats["samples"])
+    with_fix = [r for _, d in collector.telemetry() for r in d.readings if "lat" in r.values]
+    assert len(with_fix) >= 10, "positions are published again once the UART reads"
+
+
 def _silent_listener() -> tuple[socket.socket, int]:
     """A TCP port that accepts connections and never answers: a broker that hangs."""
     s = socket.socket()
