@@ -204,19 +204,52 @@ class PlowNode:
         self.board = board
         self.udp_port = udp_port
         self.fixes = [f for f in world.plow_track(board.spec) if f.t_unix_s < world.end_unix_s]
+        self.proc: subprocess.Popen | None = None
+        self.wall_s = 0.0
 
-    def run(self, clock: SimClock, stop: threading.Event | None = None) -> dict:
-        """Drive the whole track in step with the clock; returns the logger's STATS."""
+    def power_on(self, speed: float) -> None:
+        """Start the logger's firmware; wait_ready() then waits for its GPS port."""
+        self.proc = None
         if not self.fixes:
-            return {}
+            return
         b = self.board
-        wall_s = (self.fixes[-1].t_unix_s - clock.now()) / clock.speed
+        self.wall_s = (self.fixes[-1].t_unix_s - self.world.start_unix_s) / speed
         b.write_feed({"blade": self.fixes[0].blade_down, "wifi": True, "ntp": False})
         cfg = json.loads((b.root / "config.json").read_text())
-        cfg["run_s"] = max(1, int(wall_s) + 2)  # then it flushes and prints STATS
+        cfg["run_s"] = max(1, int(self.wall_s) + 3)  # counted from boot; then it flushes and prints STATS
         (b.root / "config.json").write_text(json.dumps(cfg))
-        b.set_rtc(clock.now())  # readings before the first fix carry board time; GPS time takes over
-        proc = subprocess.Popen(b.command(), cwd=b.root, env=b.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        b.set_rtc(self.world.start_unix_s)  # readings before the first fix carry board time; GPS time takes over
+        self.proc = proc = subprocess.Popen(b.command(), cwd=b.root, env=b.env(), stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Wait until the firmware has opened its GPS port, as a driver switches the logger on before leaving.
+
+        Datagrams sent before the firmware binds its port are lost, as bytes on a UART that nobody reads;
+        on a loaded machine booting the firmware can take longer than the first fixes.
+        """
+        proc, b = self.proc, self.board
+        if proc is None:
+            return
+        deadline = time.monotonic() + timeout_s
+        while not udp_port_bound(self.udp_port):
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                raise FilError(f"{b.spec.device_id}: the plow logger exited {proc.returncode} before opening its "
+                               f"GPS port:\n{out[-1500:]}\n{err[-1500:]}")
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise FilError(f"{b.spec.device_id}: the plow logger did not open its GPS port (udp:{self.udp_port}) "
+                               f"within {timeout_s:g} s of power-on")
+            time.sleep(0.02)
+
+    def run(self, clock: SimClock, stop: threading.Event | None = None) -> dict:
+        """Drive the whole track in step with the clock (after boot()); returns the logger's STATS."""
+        proc = self.proc
+        if proc is None:
+            return {}
+        b = self.board
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             state = (self.fixes[0].blade_down, True)
@@ -230,7 +263,7 @@ class PlowNode:
                     b.write_feed({"blade": f.blade_down, "wifi": not f.in_dead_zone, "ntp": False})
                     state = now_state
                 sock.sendto(nmea_sentences(f), ("127.0.0.1", self.udp_port))
-            out, err = proc.communicate(timeout=wall_s + 60)
+            out, err = proc.communicate(timeout=self.wall_s + 60)
         finally:
             sock.close()
             if proc.poll() is None:
@@ -240,6 +273,20 @@ class PlowNode:
         if not stats:
             raise FilError(f"{b.spec.device_id}: the plow logger exited {proc.returncode} without STATS:\n{out[-1500:]}\n{err[-1500:]}")
         return stats
+
+
+def udp_port_bound(port: int) -> bool:
+    """Whether some process has a UDP socket bound to this local port (Linux /proc/net/udp)."""
+    want = f":{port:04X} "
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                if any(want in line.split(None, 2)[1] + " " for line in f):
+                    return True
+        except FileNotFoundError:
+            continue
+    return False
 
 
 @dataclass
@@ -255,7 +302,6 @@ def run_fil(world: World, *, micropython: str, bundles: dict[str, Path], workdir
             on_wake=None) -> FilReport:
     """Run up to max_devices of the world's devices on the real firmware until the world's end."""
     devices = world.devices[:max_devices]
-    clock = SimClock(world.start_unix_s, speed)
     nodes: list[FieldNode] = []
     plows: list[PlowNode] = []
     for d in devices:
@@ -280,6 +326,17 @@ def run_fil(world: World, *, micropython: str, bundles: dict[str, Path], workdir
         # weather stations have no firmware yet: they stay in fleet mode
     wakes: list[Wake] = []
     plow_stats: dict[str, dict] = {}
+    for p in plows:  # power the loggers on together, before the world's clock starts
+        p.power_on(speed)
+    for p in plows:
+        try:
+            p.wait_ready()
+        except FilError as e:
+            p.proc = None
+            plow_stats[p.board.spec.device_id] = {"error": str(e)}
+    plows = [p for p in plows if p.proc is not None]
+    clock = SimClock(world.start_unix_s, speed)
+
     def drive(p: PlowNode) -> None:
         try:
             plow_stats[p.board.spec.device_id] = p.run(clock, stop)

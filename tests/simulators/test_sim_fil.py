@@ -47,6 +47,19 @@ def test_nmea_sentences_carry_the_fix_with_valid_checksums() -> None:
     assert ",V," in void.split("\r\n")[0]
 
 
+def test_udp_port_bound_sees_a_socket_open_and_closed() -> None:
+    import socket
+
+    from simulators.fil import udp_port_bound
+
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    assert udp_port_bound(port)
+    s.close()
+    assert not udp_port_bound(port)
+
+
 def firmware_or_skip() -> None:
     if not (REPO / "firmware" / "lib" / "hw_sim.py").exists():
         pytest.skip("firmware/lib/hw_sim.py is not in this checkout yet (firmware branch not merged)")
@@ -113,16 +126,15 @@ def test_a_plow_logger_on_the_real_firmware_reports_the_track(tmp_path: Path, mi
     world = short_world("snowstorm-night", duration_s=22500, speed=10, devices=3)
     plow = next(d for d in world.devices if d.kind == "plow")
     track = world.plow_track(plow)
-    # Start the clock 15 simulated seconds (5 s of wall time) before departure, so the firmware has booted and
-    # opened its GPS port when the first fix is sent, and stop 15 s into the drive.
+    # Start the world 15 simulated seconds before departure (the logger is powered on and its GPS port open
+    # before the clock starts, however slowly the machine boots it) and stop 15 s into the drive.
     from simulators.world import World
 
     w = World(world.sc, track[0].t_unix_s - 15, devices=[plow])
     w.__dict__["end_unix_s"] = track[0].t_unix_s + 15
     w.__dict__["dispatch_unix_s"] = world.dispatch_unix_s
     w.__dict__["_tracks"] = {plow.device_id: track}
-    # Speed 3, not 10: a 20 s drive then lasts 7 s of wall time, so a loaded CI machine's slower boot of the
-    # firmware does not eat the window (at speed 10 it took 2 s and fixes went by before the app ran).
+    # Speed 3: one fix every 333 ms of wall time, which a loaded CI machine's firmware process keeps up with.
     report = run_fil(w, micropython=micropython, bundles=bundles, workdir=tmp_path / "boards",
                      broker_url=mosquitto.url, speed=3)
     time.sleep(1.0)
