@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from .grid import PieceGrid
 from .roads import RoadNetwork
 
 _SEG_MAX_M = 16.0  # longer track segments are split so a grid cell lookup at their midpoint suffices
-_CHUNK = 16384  # segments per vectorised chunk: keeps the pair arrays in cache
+_CHUNK = 32768  # segments per vectorised chunk: pair arrays of a few MB, and few enough numpy calls
 _SLICE = 262144  # fixes per internal slice of a long update
 
 
@@ -238,18 +238,34 @@ class CoverageEngine:
             order = np.flatnonzero(np.isfinite(t))
             if not np.all(t[order][1:] >= t[order][:-1]):
                 order = order[np.argsort(t[order], kind="stable")]
+            # Pipelined: while the worker threads match slice k, this thread sorts slice k + 1 and
+            # then folds slice k's results in. Folds stay in slice order; a slice's preparation
+            # reads only the last-fix state, which the previous preparation already stored.
+            pending = None
             for s0 in range(0, len(order), self.slice_fixes):
                 sl = order[s0:s0 + self.slice_fixes]
-                part = self._update_slice(code[sl], t[sl], x[sl], y[sl], blade[sl], hd[sl])
-                stats.used += part.used
-                stats.segments_blade_down += part.segments_blade_down
-                stats.hits += part.hits
+                started = self._start_slice(code[sl], t[sl], x[sl], y[sl], blade[sl], hd[sl])
+                if pending is not None:
+                    self._fold_slice(*pending, into=stats)
+                pending = started
+            if pending is not None:
+                self._fold_slice(*pending, into=stats)
             stats.late_or_duplicate = len(t) - stats.used
             return stats
-        return self._update_slice(code, t, x, y, blade, hd)
+        part, results = self._start_slice(code, t, x, y, blade, hd)
+        return self._fold_slice(part, results)
 
-    def _update_slice(self, code, t, x, y, blade, hd) -> UpdateStats:  # type: ignore[no-untyped-def]
-        """update_codes for one slice of fixes with engine device codes."""
+    def _fold_slice(self, part: UpdateStats, results: list, into: UpdateStats | None = None) -> UpdateStats:
+        """Fold a started slice's chunk results into the state, in order; adds its counts to `into`."""
+        self._fold(results, part)
+        if into is not None:
+            into.used += part.used
+            into.segments_blade_down += part.segments_blade_down
+            into.hits += part.hits
+        return part
+
+    def _start_slice(self, code, t, x, y, blade, hd) -> tuple[UpdateStats, list]:  # type: ignore[no-untyped-def]
+        """Prepare one slice of fixes (engine device codes) and start matching it: (its stats, chunk results)."""
         stats = UpdateStats(points=len(t))
         finite = np.isfinite(t) & np.isfinite(x) & np.isfinite(y)
         keep = finite & (t > self._fix_t[code, 1])  # late or repeated fixes cannot be joined in order
@@ -266,7 +282,7 @@ class CoverageEngine:
         stats.used = len(order)
         stats.late_or_duplicate = len(t) - len(order)
         if len(order) == 0:
-            return stats
+            return stats, []
         # Prepend the stored fixes of these devices so segments join across batches; they are older
         # than every kept fix, so a stable sort by device puts them in front of their device's fixes.
         devs = np.flatnonzero(np.bincount(code[order], minlength=len(self.device_names)))
@@ -288,8 +304,7 @@ class CoverageEngine:
             hh = np.concatenate([self._fix_heading[old_c, old_k], hd[order]])[o]
             is_new = np.concatenate([np.zeros(len(old_c), dtype=bool), np.ones(len(order), dtype=bool)])[o]
         self._store_last_fixes(c, tt, xx, yy, bb, hh)
-        self._segments(c, tt, xx, yy, bb, hh, is_new, stats)
-        return stats
+        return stats, self._segments(c, tt, xx, yy, bb, hh, is_new)
 
     def _store_last_fixes(self, c, tt, xx, yy, bb, hh) -> None:  # type: ignore[no-untyped-def]
         last = np.flatnonzero(np.r_[c[1:] != c[:-1], True])
@@ -302,8 +317,12 @@ class CoverageEngine:
                 self._fix_t[c[last][~ok], 0] = -np.inf
 
     # ---- segments and hits -------------------------------------------------------------------------
-    def _segments(self, c, tt, xx, yy, bb, hh, is_new, stats: UpdateStats) -> None:  # type: ignore[no-untyped-def]
-        """Blade-down joined segments ending at a new fix, processed in cache-sized chunks."""
+    def _segments(self, c, tt, xx, yy, bb, hh, is_new) -> list:  # type: ignore[no-untyped-def]
+        """Start matching the blade-down joined segments that end at a new fix, in cache-sized chunks.
+
+        Returns one entry per chunk, in order: a future of the worker thread computing it, or the
+        result itself when there is a single chunk. Nothing in the state changes until _fold.
+        """
         p = self.params
         joined = (c[1:] == c[:-1]) & (tt[1:] - tt[:-1] <= p.max_gap_s)
         seg = np.flatnonzero(joined & is_new[1:] & bb[:-1])
@@ -315,15 +334,19 @@ class CoverageEngine:
             s1 = int(breaks[min(np.searchsorted(breaks, s0 + self.chunk_segments), len(breaks) - 1)])
             bounds.append((s0, s1))
             s0 = s1
+        if len(bounds) == 1:
+            return [self._chunk(seg[bounds[0][0]:bounds[0][1]], c, tt, xx, yy, hh, joined)]
+        # Chunks are independent until they are folded in, in order; numpy releases the GIL in its
+        # array loops, so the worker threads use the other cores.
+        pool = _pool()
+        return [pool.submit(self._chunk, seg[a:b], c, tt, xx, yy, hh, joined) for a, b in bounds]
 
-        def work(b: tuple[int, int]) -> tuple | None:
-            return self._chunk(seg[b[0]:b[1]], c, tt, xx, yy, hh, joined)
-
-        # Chunks are independent until their results are folded in, in order, below; numpy releases
-        # the GIL in its array loops, so two threads use two cores.
-        results = _pool().map(work, bounds) if len(bounds) > 1 else map(work, bounds)
+    def _fold(self, results: list, stats: UpdateStats) -> None:
+        """Fold chunk results (futures or values, in order) into the coverage state."""
         out = []
         for res in results:
+            if isinstance(res, Future):
+                res = res.result()
             if res is None:
                 continue
             n_seg, pc, th, items = res

@@ -85,9 +85,11 @@ def test_late_and_repeated_fixes_are_dropped_and_counted():
     assert stats.used == 0 and stats.late_or_duplicate == 5
 
 
-@pytest.mark.parametrize("options", [{"chunk_segments": 16}, {"slice_fixes": 50}, {"slice_fixes": 1}],
+@pytest.mark.parametrize("options", [{"chunk_segments": 16}, {"slice_fixes": 50}, {"slice_fixes": 1},
+                                     {"slice_fixes": 60, "chunk_segments": 8}],
                          ids=["small chunks on two threads", "a long update in slices of 50 fixes",
-                              "a long update in slices of one fix"])
+                              "a long update in slices of one fix",
+                              "slices matched on two threads while the next slice is prepared"])
 def test_internal_splitting_does_not_change_the_answer(options):
     eng = CoverageEngine(NET, CoverageParams(), **options)
     _feed(eng, np.random.default_rng(5).permutation(N))  # in any order: slices are cut in time order
