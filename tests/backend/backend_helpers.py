@@ -2,11 +2,15 @@
 other areas add their own conftest.py under tests/backend/)."""
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from yukimizu.contract import Kind, Reading, reading_line
@@ -70,3 +74,24 @@ def admin_headers(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
         return {"Authorization": f"Bearer {TokenStore(db).create(Role.ADMIN, label='tests')[0]}"}
     finally:
         db.close()
+
+
+@contextmanager
+def serve(app: FastAPI, port: int, **options: Any) -> Iterator[str]:
+    """Run the app under uvicorn in a thread on 127.0.0.1:port (lifespan on); yields its base URL.
+
+    `options` go to uvicorn.Config (log_level, access_log, log_config, ...).
+    """
+    options = {"log_level": "warning", "lifespan": "on", **options}
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)

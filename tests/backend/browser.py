@@ -5,33 +5,12 @@ import html
 import re
 import shutil
 import subprocess
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
-from fastapi import FastAPI
+from backend_helpers import serve  # noqa: F401 - the page tests take it from here
+
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@contextmanager
-def serve(app: FastAPI, port: int) -> Iterator[str]:
-    """Run the app (lifespan on) in a thread on 127.0.0.1:port; yields its base URL."""
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
 
 
 def render(url: str, tmp_path: Path, budget_ms: int = 15000) -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from backend_helpers import serve
 from secret_scan import scan_text, scan_tree
 
 from backend.app import create_app
@@ -74,17 +73,8 @@ def served(settings: BackendSettings) -> Iterator[str]:
     """The app under uvicorn with its access log on, logging through the root logger (as in production)."""
     port = free_port()
     app = create_app(replace(settings, api=replace(settings.api, port=port)))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="debug",
-                                        access_log=True, lifespan="on"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve(app, port, log_config=None, log_level="debug", access_log=True) as url:
+        yield url
 
 
 def test_tokens_never_reach_the_logs(served: str, admin_token: str, caplog: pytest.LogCaptureFixture) -> None:

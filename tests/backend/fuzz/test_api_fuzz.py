@@ -6,8 +6,6 @@ without a token only the open routes (backend/access.py) may answer 2xx.
 """
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-import uvicorn
-from backend_helpers import seed_site, write_readings
+from backend_helpers import seed_site, serve, write_readings
 from fuzzing import API_EXAMPLES, FUZZ, PROFILE
 from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
@@ -57,20 +54,11 @@ def api(influxdb: InfluxDB, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     token = TokenStore(db).create(Role.ADMIN, label="fuzz")[0]
     db.close()
     admin = {"Authorization": f"Bearer {token}"}
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings_), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=url, headers=admin) as c:
-        seed_site(c)  # type: ignore[arg-type]
-    write_readings(influx, "water", "w-01", [(1_790_000_000, {"level_cm": 3.0})], tags={"field_id": "paddy-1"})
-    yield Api(url, admin)
-    srv.should_exit = True
-    thread.join(10)
+    with serve(create_app(settings_), port) as url:
+        with httpx.Client(base_url=url, headers=admin) as c:
+            seed_site(c)  # type: ignore[arg-type]
+        write_readings(influx, "water", "w-01", [(1_790_000_000, {"level_cm": 3.0})], tags={"field_id": "paddy-1"})
+        yield Api(url, admin)
     influx.close()
 
 
