@@ -63,17 +63,22 @@ class Receiver:
         return [r["json"] for r in self.requests]
 
 
-def admin_headers(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Authorization headers with a fresh admin token in the settings' registry (as `yukimizu api token create`)."""
+def admin_token_for(settings) -> str:  # type: ignore[no-untyped-def]
+    """A fresh admin token in the settings' registry (created the way `yukimizu api token create` does)."""
     from backend.access import Role
     from backend.registry import Database
     from backend.tokens import TokenStore
 
     db = Database(settings.registry.path)
     try:
-        return {"Authorization": f"Bearer {TokenStore(db).create(Role.ADMIN, label='tests')[0]}"}
+        return TokenStore(db).create(Role.ADMIN, label="tests")[0]
     finally:
         db.close()
+
+
+def admin_headers(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Authorization headers with a fresh admin token in the settings' registry."""
+    return {"Authorization": f"Bearer {admin_token_for(settings)}"}
 
 
 @contextmanager

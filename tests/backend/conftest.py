@@ -8,13 +8,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from backend_helpers import Receiver
+from backend_helpers import Receiver, admin_token_for
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from backend.registry import Database
 from backend.settings import BackendSettings, load_settings
-from backend.tokens import Role, TokenStore
 from yukimizu.influx import InfluxV1
 
 
@@ -34,11 +32,7 @@ def settings(tmp_path: Path, influx: InfluxV1) -> BackendSettings:
 @pytest.fixture
 def admin_token(settings: BackendSettings) -> str:
     """An admin API token in the test's registry database (created the way `yukimizu api token create` does)."""
-    db = Database(settings.registry.path)
-    try:
-        return TokenStore(db).create(Role.ADMIN, label="tests")[0]
-    finally:
-        db.close()
+    return admin_token_for(settings)
 
 
 @pytest.fixture

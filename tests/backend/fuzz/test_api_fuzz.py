@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from backend_helpers import seed_site, serve, write_readings
+from backend_helpers import admin_headers, seed_site, serve, write_readings
 from fuzzing import API_EXAMPLES, FUZZ, PROFILE
 from hypothesis import settings
 from schemathesis.config import SchemathesisConfig
@@ -21,9 +21,7 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from backend.access import RULES
 from backend.app import create_app
-from backend.registry import Database
 from backend.settings import load_settings
-from backend.tokens import Role, TokenStore
 from yukimizu.influx import InfluxV1
 from yukimizu.servers import InfluxDB, free_port
 
@@ -50,10 +48,7 @@ def api(influxdb: InfluxDB, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "YUKIMIZU_API__REGISTRY__PATH": str(tmp / "registry.sqlite3"), "YUKIMIZU_API__API__PORT": str(port),
         "YUKIMIZU_API__ALERTS__ENABLED": "false", "YUKIMIZU_API__DOWNSAMPLE__ENABLED": "false",
         "YUKIMIZU_API__DOWNSAMPLE__START": "2026-01-01T00:00:00Z", "YUKIMIZU_API__API__PUBLIC_BURST_N": "1000000"})
-    db = Database(settings_.registry.path)
-    token = TokenStore(db).create(Role.ADMIN, label="fuzz")[0]
-    db.close()
-    admin = {"Authorization": f"Bearer {token}"}
+    admin = admin_headers(settings_)
     with serve(create_app(settings_), port) as url:
         with httpx.Client(base_url=url, headers=admin) as c:
             seed_site(c)  # type: ignore[arg-type]
