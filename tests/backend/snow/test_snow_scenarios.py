@@ -1,7 +1,6 @@
 """Constructed scenarios with known answers: each asserts the exact set of roads counted as cleared."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from snow_builders import T0_S, cleared, drive, join, network, road, run
