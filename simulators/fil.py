@@ -219,8 +219,8 @@ class PlowNode:
         cfg["run_s"] = max(1, int(self.wall_s) + 3)  # counted from boot; then it flushes and prints STATS
         (b.root / "config.json").write_text(json.dumps(cfg))
         b.set_rtc(self.world.start_unix_s)  # readings before the first fix carry board time; GPS time takes over
-        self.proc = proc = subprocess.Popen(b.command(), cwd=b.root, env=b.env(), stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(b.command(), cwd=b.root, env=b.env(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         """Wait until the firmware has opened its GPS port, as a driver switches the logger on before leaving.
