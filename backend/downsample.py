@@ -32,6 +32,7 @@ from typing import Any
 
 from yukimizu.contract.lineproto import line
 from yukimizu.influx import quote_ident
+from yukimizu.jst import JST_OFFSET_MS
 
 from .history import History, where_clause
 from .registry.db import Database, utc_now_iso
@@ -41,7 +42,6 @@ log = logging.getLogger("yukimizu.downsample")
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
-JST_OFFSET_MS = 9 * HOUR_MS
 
 
 @dataclass(frozen=True)

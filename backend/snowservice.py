@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from yukimizu.jst import JST
+
 from .history import History
 from .plows import Position, latest_positions, read_tracks
 from .registry import Registry
@@ -30,7 +32,7 @@ from .snow.coverage import CoverageEngine, CoverageParams, RoadState
 from .snow.report import day_bounds_s, plows_report
 from .snow.roads import RoadNetwork, parse_roads
 from .snow.tariff import Tariff
-from .snow.tracks import JST, Tracks
+from .snow.tracks import Tracks
 
 log = logging.getLogger("yukimizu.api.snow")
 _NETWORK_CHECK_S = 2.0  # a road import shows in coverage at most this much later

@@ -17,6 +17,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from yukimizu.jst import JST
+
 from . import scenario as scenario_mod
 from .clock import anchored_start_unix_s, default_start_unix_s
 from .faults import Hook, server_hook
@@ -24,7 +26,6 @@ from .fleet import Fleet
 from .runner import Progress, RunReport, run
 from .world import World
 
-JST = dt.timezone(dt.timedelta(hours=9))
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

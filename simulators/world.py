@@ -16,6 +16,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from yukimizu.contract.topics import topic
+from yukimizu.jst import JST_OFFSET_S
 
 from .geo import GOSHOGAWARA
 from .models.et0 import hargreaves_et0_mm_day
@@ -23,7 +24,7 @@ from .models.paddy import RICE_KC, Farmer, LevelSensor, Paddy, PaddyFault, Paddy
 from .models.plow import DeadZone, Fix, Leg, iter_track, legs_for
 from .models.roads import RoadNetwork
 from .models.soil import SoilProbe, UplandSoil
-from .models.weather import JST_OFFSET_S, LAT_DEG, WeatherSeries, summer_series, winter_series
+from .models.weather import LAT_DEG, WeatherSeries, summer_series, winter_series
 from .scenario import Scenario, ScenarioError
 from .site import DeviceSpec, FieldSpec, load_devices, load_fields
 

@@ -20,11 +20,11 @@ from numpy.typing import NDArray
 from backend.agronomy import et0
 from backend.agronomy.inputs import History as EngineHistory
 from backend.agronomy.weather import DailyObserved
+from yukimizu.jst import JST_OFFSET_MS
 
 from ..history import Agg, History, Series
 
 DAY_MS = 86_400_000
-JST_OFFSET_MS = 9 * 3_600_000
 F = NDArray[np.float64]
 _DURATION_MS = {"s": 1000, "m": 60_000, "h": 3_600_000}
 

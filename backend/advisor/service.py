@@ -33,7 +33,6 @@ from .readings import daily_weather, field_history
 from .writeback import advice_lines, bucket_ms
 
 log = logging.getLogger("yukimizu.advice")
-JST_OFFSET_MS = 9 * 3_600_000
 
 # Reasons that say a part of the input was missing -> the part's name in `missing`.
 _MISSING_OF: dict[ReasonCode, tuple[str, ...]] = {r: (p.value,) for p, r in PART_REASON.items()}

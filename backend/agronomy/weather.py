@@ -20,8 +20,9 @@ from enum import Enum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from yukimizu.jst import JST_OFFSET_S
+
 F = NDArray[np.float64]
-JST_OFFSET_S = 9 * 3600
 
 
 class WeatherPart(str, Enum):

@@ -6,12 +6,13 @@ tries again on the next tick. Message text is Japanese first, then English.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
 
-JST = timezone(timedelta(hours=9), "JST")
+from yukimizu.jst import JST
+
 LINE_TEXT_MAX = 5000  # LINE Messaging API limit for a text message
 
 

@@ -1,10 +1,12 @@
 """/api/v1/advice and /api/v1/fields/{id}/advice: irrigation advice from the registry and InfluxDB history."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+
+from yukimizu.jst import JST
 
 from ..advisor.service import Advisor, FieldAdvice, SiteAdvice
 from ..registry import NotFound
@@ -12,7 +14,6 @@ from ..schemas.advice import (AdviceRunOut, AdviceRunRequest, FieldAdviceOut, La
                               WeatherOut)
 
 router = APIRouter(tags=["advice"])
-JST = timezone(timedelta(hours=9), "JST")
 
 
 def get_advisor(request: Request) -> Advisor:

@@ -11,18 +11,20 @@ import json
 import os
 import sys
 import tempfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from yukimizu.jst import iso_to_unix_s
 
 from .coverage import CoverageEngine, CoverageParams
 from .report import plows_report, report_csv
 from .result import coverage_geojson, coverage_result
 from .roads import RoadNetworkError, load_roads
 from .tariff import TariffError, load_tariff
-from .tracks import JST, Tracks, TracksError, read_tracks
+from .tracks import Tracks, TracksError, read_tracks
 
 _SHOW_BAD = 20
 
@@ -65,12 +67,9 @@ def _fail(message: str) -> int:
 def parse_iso(text: str, what: str) -> float:
     """Unix seconds from an ISO 8601 argument; no offset means JST."""
     try:
-        d = datetime.fromisoformat(text)
+        return iso_to_unix_s(text)
     except ValueError:
         raise ValueError(f"{what} {text!r} is not an ISO 8601 time (e.g. 2026-01-15T05:00+09:00)") from None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=JST)
-    return d.timestamp()
 
 
 def write_atomically(files: dict[Path, str]) -> None:

@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from yukimizu.jst import JST
+
 from .coverage import CoverageEngine, CoverageParams
 from .grid import PieceGrid
 from .result import iso_jst
 from .roads import RoadNetwork
 from .tariff import DAY_TYPE_LABELS, Tariff
-from .tracks import JST, Tracks
+from .tracks import Tracks
 
 LABELS = {
     "vehicle": "車両 / vehicle",

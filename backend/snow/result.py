@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from yukimizu.jst import JST
+
 from .coverage import RoadState
 from .roads import RoadNetwork
-from .tracks import JST
 
 
 def iso_jst(t_s: float) -> str | None:

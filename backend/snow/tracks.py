@@ -9,14 +9,13 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
-from .roads import RoadNetwork
+from yukimizu.jst import iso_to_unix_s
 
-JST = timezone(timedelta(hours=9), "JST")
+from .roads import RoadNetwork
 COLUMNS = ("device_id", "t", "lat", "lon", "blade_down", "speed_km_h", "heading_deg")
 _T_MIN_S = 946684800.0  # 2000-01-01: earlier times are a unit mistake (ms? s?) or a dead GPS clock
 _T_MAX_S = 4102444800.0  # 2100-01-01
@@ -74,12 +73,9 @@ def parse_time(text: str) -> float:
         v = float(s)
     except ValueError:
         try:
-            d = datetime.fromisoformat(s)
+            v = iso_to_unix_s(s)
         except ValueError:
             raise ValueError(f"t {text!r} is neither Unix seconds nor an ISO 8601 time") from None
-        if d.tzinfo is None:
-            d = d.replace(tzinfo=JST)
-        v = d.timestamp()
     if not math.isfinite(v):
         raise ValueError(f"t {text!r} is not a finite number")
     if not (_T_MIN_S <= v < _T_MAX_S):

@@ -19,10 +19,11 @@ import random
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from yukimizu.jst import JST_OFFSET_S
+
 from .et0 import extraterrestrial_radiation_mj_m2_day
 
 HOUR_S = 3600
-JST_OFFSET_S = 9 * 3600
 LAT_DEG = 40.81  # Goshogawara
 
 # Approximate monthly mean air temperature, deg C, Goshogawara (index 1..12). Rounded, unverified.
