@@ -6,6 +6,7 @@ durability and acknowledgements do not depend on where decoding ran.
 """
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
@@ -13,38 +14,52 @@ import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
-from yukimizu.contract import ContractError, decode
+from yukimizu.contract import ContractError, decode, parse_topic
 
+from .fastdecode import fast_lines
 from .fastline import LineBuilder
 
-# (dead: (code, reason) | None, lines: [(seq, line)], counts: {name: n})
-Decoded = tuple[tuple[str, str] | None, list[tuple[int, str]], dict[str, int]]
+# (dead: (code, reason) | None, seqs, lines, counts: {name: n}); seqs[i] is the seq of lines[i]
+Decoded = tuple[tuple[str, str] | None, list[int], list[str], dict[str, int]]
 # (topic, payload, received_s, tags)
 Job = tuple[str, bytes, float, dict[str, str]]
 
 _builder = LineBuilder()  # one per process; caches each device's escaped line head
+# Topics repeat (one per device): parse each once. Refused topics raise and are not cached.
+topic_of = functools.lru_cache(maxsize=8192)(parse_topic)
 
 
 def decode_payload(topic: str, payload: bytes, received_s: float, tags: dict[str, str]) -> Decoded:
     """Decode one message with the wire contract and format its readings with the registry's tags."""
+    try:
+        t = topic_of(topic)
+        head = _builder.head(t.site, t.kind, t.device_id, tags)
+    except ContractError as e:
+        return (e.code, str(e)), [], [], {}
+    fast = fast_lines(t.kind, head, payload, received_s)
+    if fast is not None:
+        return None, fast[0], fast[1], {"readings_received": len(fast[1])}
+    # Anything but a plainly valid message: the contract decoder says what was wrong with it.
     c: Counter[str] = Counter()
     try:
         d = decode(topic, payload, now_unix_s=received_s)
     except ContractError as e:
-        return (e.code, str(e)), [], {}
+        return (e.code, str(e)), [], [], {}
     for rej in d.rejections:
         c[f"rejected_{rej.code}"] += 1
     if not d.readings:
         first = "; ".join(f"readings[{r.index}].{r.field or '*'}: {r.reason}" for r in d.rejections[:5])
-        return ("no_valid_readings", f"no reading survived decoding: {first}"), [], dict(c)
+        return ("no_valid_readings", f"no reading survived decoding: {first}"), [], [], dict(c)
     c["readings_received"] += len(d.readings)
-    lines: list[tuple[int, str]] = []
+    seqs: list[int] = []
+    lines: list[str] = []
     for r in d.readings:
         try:
-            lines.append((r.seq, _builder.line(r, tags)))
+            lines.append(_builder.line(r, tags))
+            seqs.append(r.seq)
         except ContractError as e:  # cannot happen with registry tags checked at load; counted if it does
             c[f"rejected_{e.code}"] += 1
-    return None, lines, dict(c)
+    return None, seqs, lines, dict(c)
 
 
 def decode_chunk(jobs: list[Job]) -> list[Decoded]:

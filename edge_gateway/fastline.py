@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from yukimizu.contract import Reading, reading_line
+from yukimizu.contract import Kind, Reading, reading_line
 from yukimizu.contract.lineproto import escape_key
 
 _MAX_HEADS = 100_000  # a bound on memory, far above any site's device count
@@ -23,17 +23,22 @@ class LineBuilder:
         self._heads: dict[tuple[object, ...], str] = {}
         self._keys: dict[str, str] = {"seq": "seq"}
 
-    def line(self, r: Reading, tags: Mapping[str, str]) -> str:
-        """The reading as one line of line protocol, byte for byte what `reading_line` gives."""
-        hk = (r.kind, r.site, r.device_id, *tags.items())
+    def head(self, site: str, kind: Kind, device_id: str, tags: Mapping[str, str]) -> str:
+        """A device's escaped measurement and tag set: the part of each line before the fields."""
+        hk = (kind, site, device_id, *tags.items())
         head = self._heads.get(hk)
         if head is None:
             # "head seq=0i 0": neither of the last two parts can hold a space, so rsplit finds the head.
-            probe = reading_line(Reading(r.site, r.kind, r.device_id, 0, 0.0, {}), tags)
+            probe = reading_line(Reading(site, kind, device_id, 0, 0.0, {}), tags)
             head = probe.rsplit(" ", 2)[0]
             if len(self._heads) >= _MAX_HEADS:
                 self._heads.clear()
             self._heads[hk] = head
+        return head
+
+    def line(self, r: Reading, tags: Mapping[str, str]) -> str:
+        """The reading as one line of line protocol, byte for byte what `reading_line` gives."""
+        head = self.head(r.site, r.kind, r.device_id, tags)
         keys = self._keys
         parts = [f"seq={r.seq}i"]
         for name, v in sorted(r.values.items()):

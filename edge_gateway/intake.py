@@ -3,8 +3,9 @@
 Each message is checked against the registry, decoded with the wire contract, deduplicated by
 (device_id, seq) and turned into line protocol with the registry's tags. Messages that cannot be
 stored go to the dead-letter table with the reason; per-field and per-reading rejections are
-counted by code. All of it, counters included, commits in one transaction per batch, and only
-after that commit are the batch's messages acknowledged to the broker.
+counted by code. All of it, counters and dedup keys included, commits in one transaction per batch
+(rows written with one statement each, not one per message), and only after that commit are the
+batch's messages acknowledged to the broker.
 """
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from yukimizu.contract import Channel, ContractError
-from yukimizu.contract.topics import parse_topic
 
-from .decoding import DecoderPool, Job, decode_chunk
+from .decoding import DecoderPool, Job, decode_chunk, topic_of
 from .registry import Registry
 from .settings import SpoolSettings, WhenFull
 from .spool import Spool, hour_of
@@ -44,12 +44,13 @@ class Incoming:
 
 @dataclass(slots=True)
 class Prepared:
-    """One message after decoding: a dead-letter reason, or its device and (seq, line) pairs."""
+    """One message after decoding: a dead-letter reason, or its device and its readings' seqs and lines."""
 
     msg: Incoming
     dead: tuple[str, str] | None  # (code, reason)
     device_id: str
-    lines: list[tuple[int, str]]
+    seqs: list[int]
+    lines: list[str]
     counts: dict[str, int]
 
 
@@ -70,6 +71,8 @@ class Intake:
         self.registry = registry
         self.s = settings
         self.pool = pool
+        self._rows: list[tuple[float, int, int, str]] = []  # this transaction's spool rows, not yet written
+        self._held_bytes = 0  # spool bytes, counting those rows
 
     def _dead(self, m: Incoming, code: str, reason: str, c: Counter[str]) -> None:
         self.spool.dead_letter(m.received_s, m.topic, code, reason, m.payload,
@@ -86,26 +89,26 @@ class Intake:
         todo: list[int] = []
         for m in batch:
             try:
-                t = parse_topic(m.topic)
+                t = topic_of(m.topic)
             except ContractError as e:
-                out.append(Prepared(m, (e.code, str(e)), "", [], {}))
+                out.append(Prepared(m, (e.code, str(e)), "", [], [], {}))
                 continue
             if t.channel is not Channel.TELEMETRY:
                 # The default filter yukimizu/v1/# also brings devices' retained status and the
                 # server's config messages: not readings, not faults. Counted and acknowledged.
-                out.append(Prepared(m, None, "", [], {f"ignored_{t.channel.value}": 1}))
+                out.append(Prepared(m, None, "", [], [], {f"ignored_{t.channel.value}": 1}))
                 continue
             tags, code, reason = self.registry.check(t.site, t.kind, t.device_id)
             if tags is None:
-                out.append(Prepared(m, (code, reason), "", [], {}))
+                out.append(Prepared(m, (code, reason), "", [], [], {}))
                 continue
             todo.append(len(out))
             out.append(None)
             jobs.append((m.topic, m.payload, m.received_s, tags))
         results = self.pool.run(jobs) if self.pool is not None else decode_chunk(jobs)
-        for i, (dead, lines, counts) in zip(todo, results):
+        for i, (dead, seqs, lines, counts) in zip(todo, results):
             m = batch[i]
-            out[i] = Prepared(m, dead, parse_topic(m.topic).device_id if dead is None else "", lines, counts)
+            out[i] = Prepared(m, dead, topic_of(m.topic).device_id if dead is None else "", seqs, lines, counts)
         return [p for p in out if p is not None]
 
     def commit(self, batch: list[Incoming]) -> BatchResult:
@@ -125,15 +128,18 @@ class Intake:
         sp = self.spool
         sp.begin()
         try:
-            held = self._held()
+            self._rows = []
+            self._held_bytes = self._held()
             for i, p in enumerate(prepared):
-                if self.s.when_full is WhenFull.BLOCK and held >= self.s.max_bytes:
+                if self.s.when_full is WhenFull.BLOCK and self._held_bytes >= self.s.max_bytes:
                     # Leave the rest unacknowledged: the broker keeps them until the flusher makes room.
                     left = batch[i:]
                     c["spool_full_waits"] += 1
                     break
-                held += self._store(p, held, c)
+                self._store(p, c)
                 done.append(p.msg)
+            self._write_rows()
+            sp.seen.write()
             c["received"] += len(done)
             sp.bump(c)
             sp.commit()
@@ -146,39 +152,44 @@ class Intake:
         row = self.spool.db.execute("SELECT n FROM counters WHERE name = 'spool_bytes'").fetchone()
         return int(row[0]) if row else 0
 
-    def _store(self, p: Prepared, held: int, c: Counter[str]) -> int:
-        """Store one prepared message inside the open transaction; return the spool bytes it added (may be < 0)."""
+    def _store(self, p: Prepared, c: Counter[str]) -> None:
+        """Queue one prepared message's new readings as a spool row, inside the open transaction."""
         sp = self.spool
         c.update(p.counts)
         if p.dead is not None:
             self._dead(p.msg, p.dead[0], p.dead[1], c)
-            return 0
+            return
         if not p.lines:
-            return 0
-        stored = sp.seen_of(p.device_id, [seq for seq, _ln in p.lines])
-        new: list[tuple[int, str]] = []
-        for seq, ln in p.lines:
-            if seq in stored:
-                c["duplicates"] += 1
-                continue
-            stored.add(seq)  # the same seq twice in one message is a duplicate too
-            new.append((seq, ln))
-        if not new:
-            return 0
-        lines = [ln for _seq, ln in new]
-        n_bytes = sum(len(x) for x in lines) + len(lines)
+            return
+        seqs, lines = p.seqs, p.lines
+        keep = sp.seen.fresh(p.device_id, seqs)
+        if False in keep:
+            c["duplicates"] += keep.count(False)
+            seqs = [s for s, k in zip(seqs, keep) if k]
+            lines = [ln for ln, k in zip(lines, keep) if k]
+            if not lines:
+                return
+        body = "\n".join(lines)
+        n_bytes = len(body) if body.isascii() else len(body.encode("utf-8"))
         policy = self.s.when_full
-        if policy is WhenFull.DROP_NEWEST and held + n_bytes > self.s.max_bytes:
+        over = self._held_bytes + n_bytes - self.s.max_bytes
+        if policy is WhenFull.DROP_NEWEST and over > 0:
             c["dropped_newest"] += len(lines)
-            return 0
-        freed = 0
-        if policy is WhenFull.DROP_OLDEST and held + n_bytes > self.s.max_bytes:
-            lost_lines, freed = sp.drop_oldest(held + n_bytes - self.s.max_bytes)
+            return
+        if policy is WhenFull.DROP_OLDEST and over > 0:
+            self._write_rows()  # the oldest may be in this very batch
+            lost_lines, freed = sp.drop_oldest(over)
             c["dropped_oldest"] += lost_lines
-        sp.remember(p.device_id, [seq for seq, _ln in new], hour_of(p.msg.received_s))
-        added = sp.append(p.msg.received_s, lines)
+            self._held_bytes -= freed
+        sp.seen.add(p.device_id, seqs, hour_of(p.msg.received_s))
+        self._rows.append((p.msg.received_s, len(lines), n_bytes, body))
+        self._held_bytes += n_bytes
         c["spooled"] += len(lines)
-        return added - freed
+
+    def _write_rows(self) -> None:
+        if self._rows:
+            self.spool.append(self._rows)
+            self._rows = []
 
 
 class IntakeWorker:
@@ -241,7 +252,7 @@ class IntakeWorker:
         sp = self.intake.spool
         sp.begin()
         try:
-            n = sp.prune_seen(h - self.s.dedup_window_h)
+            n = sp.seen.prune(h - self.s.dedup_window_h)
             sp.commit()
         except BaseException:
             sp.rollback()

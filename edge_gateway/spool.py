@@ -3,8 +3,9 @@
 One row per MQTT message holds that message's accepted readings as line protocol. The intake adds
 rows in group commits (many messages per transaction, one fsync) and only then acknowledges them to
 the broker; the flusher reads the oldest rows, writes them to InfluxDB and deletes them only after
-InfluxDB confirmed. Dedup keys, the dead-letter table and every counter live in the same file and
-change in the same transactions, so a kill -9 at any instant leaves them consistent with the spool.
+InfluxDB confirmed. Dedup keys (`dedup.SeenRuns`), the dead-letter table and every counter live in
+the same file and change in the same transactions, so a kill -9 at any instant leaves them
+consistent with the spool.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from .dedup import SeenRuns
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool(
@@ -21,13 +24,6 @@ CREATE TABLE IF NOT EXISTS spool(
     n_bytes INTEGER NOT NULL,
     body TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS seen(
-    device_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    received_h INTEGER NOT NULL,
-    PRIMARY KEY (device_id, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_by_hour ON seen(received_h);
 CREATE TABLE IF NOT EXISTS dead_letter(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     received_s REAL NOT NULL,
@@ -78,6 +74,7 @@ class Spool:
         self.db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
         self.db.execute("PRAGMA busy_timeout=30000")
         self.db.executescript(_SCHEMA)
+        self.seen = SeenRuns(self.db)
 
     def close(self) -> None:
         """Close the connection."""
@@ -93,35 +90,17 @@ class Spool:
         self.db.execute("COMMIT")
 
     def rollback(self) -> None:
-        """Abandon the open transaction."""
+        """Abandon the open transaction (and what the dedup keys held in memory for it)."""
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
+        self.seen.forget()
 
     # -- intake side --------------------------------------------------------------------------
-    def seen_of(self, device_id: str, seqs: list[int]) -> set[int]:
-        """Which of a device's seqs were already stored (dedup), in one query per 500."""
-        out: set[int] = set()
-        for i in range(0, len(seqs), 500):
-            chunk = seqs[i:i + 500]
-            q = f"SELECT seq FROM seen WHERE device_id = ? AND seq IN ({','.join('?' * len(chunk))})"
-            out.update(row[0] for row in self.db.execute(q, (device_id, *chunk)))
-        return out
-
-    def remember(self, device_id: str, seqs: list[int], received_h: int) -> None:
-        """Record a device's seqs as stored, inside the transaction that stores them."""
-        self.db.executemany("INSERT OR IGNORE INTO seen(device_id, seq, received_h) VALUES (?, ?, ?)",
-                            [(device_id, s, received_h) for s in seqs])
-
-    def append(self, received_s: float, lines: list[str]) -> int:
-        """Add one message's lines; return the bytes added."""
-        body = "\n".join(lines)
-        n_bytes = len(body.encode("utf-8"))
-        self.db.execute(
-            "INSERT INTO spool(received_s, n_lines, n_bytes, body) VALUES (?, ?, ?, ?)",
-            (received_s, len(lines), n_bytes, body),
-        )
-        self.bump({"spool_rows": 1, "spool_lines": len(lines), "spool_bytes": n_bytes})
-        return n_bytes
+    def append(self, rows: list[tuple[float, int, int, str]]) -> None:
+        """Add messages as rows of (received_s, n_lines, n_bytes, body), counted, in the open transaction."""
+        self.db.executemany("INSERT INTO spool(received_s, n_lines, n_bytes, body) VALUES (?, ?, ?, ?)", rows)
+        self.bump({"spool_rows": len(rows), "spool_lines": sum(r[1] for r in rows),
+                   "spool_bytes": sum(r[2] for r in rows)})
 
     def drop_oldest(self, need_bytes: int) -> tuple[int, int]:
         """Delete the oldest rows until `need_bytes` are freed; return (lines, bytes) deleted."""
@@ -155,11 +134,6 @@ class Spool:
             [(k, v) for k, v in deltas.items() if v],
         )
 
-    def prune_seen(self, before_h: int) -> int:
-        """Forget dedup keys first seen before hour `before_h` (the dedup window); return how many."""
-        cur = self.db.execute("DELETE FROM seen WHERE received_h < ?", (before_h,))
-        return cur.rowcount
-
     # -- flusher side -------------------------------------------------------------------------
     def oldest(self, max_lines: int) -> list[SpoolRow]:
         """The oldest rows holding up to `max_lines` lines (at least one row if any)."""
@@ -179,12 +153,15 @@ class Spool:
     def delete_written(self, rows: Iterable[SpoolRow], extra: Mapping[str, int] | None = None) -> None:
         """Delete rows InfluxDB confirmed and count them as written, in one transaction."""
         rows = list(rows)
-        present = []
+        if not rows:
+            return
         self.begin()
         try:
-            for r in rows:
-                if self.db.execute("DELETE FROM spool WHERE id = ?", (r.id,)).rowcount == 1:
-                    present.append(r)  # drop_oldest may have removed it meanwhile
+            # drop_oldest may have removed some meanwhile: count only the rows still there.
+            ids = {i for (i,) in self.db.execute("SELECT id FROM spool WHERE id BETWEEN ? AND ?",
+                                                 (min(r.id for r in rows), max(r.id for r in rows)))}
+            present = [r for r in rows if r.id in ids]
+            self.db.executemany("DELETE FROM spool WHERE id = ?", [(r.id,) for r in present])
             lines = sum(r.n_lines for r in present)
             deltas = {"spool_rows": -len(present), "spool_lines": -lines,
                       "spool_bytes": -sum(r.n_bytes for r in present), "written": lines}
