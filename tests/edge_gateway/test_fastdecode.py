@@ -118,3 +118,22 @@ def test_plainly_valid_messages_take_the_fast_path(kind, data):
     got = fast(topic, payload, NOW_S)
     assert got is not None, "a plainly valid message fell back to the slow path"
     assert got == contract_lines(topic, payload, NOW_S)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=10),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["v", "readings", "seq", "t", "vwc_pct", "lat", "x"]) | st.text(max_size=8), children,
+        max_size=5),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(payload=st.binary(max_size=300) | json_values.map(lambda d: json.dumps(d).encode()),
+       kind=st.sampled_from(list(Kind)))
+def test_arbitrary_bytes_never_raise_and_never_disagree_with_the_contract(payload, kind):
+    topic = f"yukimizu/v1/goshogawara/{kind.value}/dev-1/telemetry"
+    got = fast(topic, payload, NOW_S)
+    if got is not None:
+        assert got == contract_lines(topic, payload, NOW_S)
