@@ -137,3 +137,12 @@ def test_arbitrary_bytes_never_raise_and_never_disagree_with_the_contract(payloa
     got = fast(topic, payload, NOW_S)
     if got is not None:
         assert got == contract_lines(topic, payload, NOW_S)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.from_regex(r"[1-9]?[0-9]\.[0-9]{10,30}(e-?[0-9])?", fullmatch=True))
+def test_numbers_with_more_digits_than_a_double_holds_round_the_same_way(text):
+    # A device's printf may send 20 digits: both parsers must pick the same nearest double.
+    payload = f'{{"v":1,"readings":[{{"seq":1,"t":1795600000,"vwc_pct":{text}}}]}}'.encode()
+    topic = "yukimizu/v1/goshogawara/soil/dev-1/telemetry"
+    assert fast(topic, payload, NOW_S) == contract_lines(topic, payload, NOW_S)
