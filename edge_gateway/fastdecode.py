@@ -34,38 +34,51 @@ def _formatter_source(names: list[str]) -> str:
     """Python source of one kind's formatter: a loop over the readings with each field spelled out.
 
     Generated (as dataclasses generates __init__) because a loop over the field table costs this hot
-    path twice as much. It returns None at the first reading the contract must judge, else
-    (seqs, lines, keys): keys counts the JSON keys the readings had.
+    path twice as much. A reading with every field of its kind (what devices send) is written by one
+    f-string; others field by field. It returns None at the first reading the contract must judge,
+    else (seqs, lines, keys): keys counts the JSON keys the readings had.
     """
+    fs = [f"f{i}" for i in range(len(names))]
     src = ["def format_readings(readings, head, t_max):",
            "    seqs = []", "    lines = []", "    keys = 0",
            "    for r in readings:",
            "        t = r.t",
            "        if not MIN_T_UNIX_S <= t <= t_max:", "            return None",
-           "        seq = r.seq", "        n = 2",
-           "        line = f'{head} seq={seq}i'"]
-    for n in names:
+           "        seq = r.seq"]
+    src += [f"        {f} = r.{n}" for f, n in zip(fs, names)]
+    whole, one_by_one = [], []
+    for f, n in zip(fs, names):
         spec = FIELDS[n]
         key = escape_key(n, "field key")
-        if spec.type is FieldType.BOOL:
-            text = f"('{key}=true' if v else '{key}=false')"
-        elif spec.type is FieldType.INT:
-            text = f"f',{key}={{v}}i'"
-        else:
-            text = f"',{key}=' + repr(v)"
-        if spec.type is FieldType.BOOL:
-            text = "',' + " + text
-        src += [f"        v = r.{n}", "        if v is not UNSET:", f"            line += {text}", "            n += 1"]
         inside = [v for v in SENTINELS.get(n, {}) if spec.min is not None and spec.min <= v <= spec.max]  # type: ignore[operator]
         if inside:  # sentinels outside the range never get here: the struct refused them
-            src += [f"            if v in {tuple(inside)!r}:", "                return None"]
+            src += [f"        if {f} in {tuple(inside)!r}:", "            return None"]
         if n == "heading_deg":  # stored as 0 by the contract: its case to handle
-            src += ["            if v == 360.0:", "                return None"]
-    src += ["        if n == 2:", "            return None"]
+            src += [f"        if {f} == 360.0:", "            return None"]
+        if spec.type is FieldType.BOOL:
+            whole.append(f"{key}={{'true' if {f} else 'false'}}")
+            text = f"(',{key}=true' if {f} else ',{key}=false')"
+        elif spec.type is FieldType.INT:
+            whole.append(f"{key}={{{f}}}i")
+            text = f"f',{key}={{{f}}}i'"
+        else:
+            whole.append(f"{key}={{{f}!r}}")
+            text = f"',{key}=' + repr({f})"
+        one_by_one += [f"            if {f} is not UNSET:", f"                line += {text}", "                n += 1"]
     for a, b in PAIRS:
         if a in names and b in names:
-            src += [f"        if (r.{a} is UNSET) is not (r.{b} is UNSET):", "            return None"]
-    src += ["        keys += n", "        seqs.append(seq)", "        lines.append(f'{line} {round(t * 1000)}')",
+            fa, fb = fs[names.index(a)], fs[names.index(b)]
+            src += [f"        if ({fa} is UNSET) is not ({fb} is UNSET):", "            return None"]
+    src += ["        if " + " and ".join(f"{f} is not UNSET" for f in fs) + ":",
+            f"            keys += {len(names) + 2}",
+            '            lines.append(f"{head} seq={seq}i,' + ",".join(whole) + ' {round(t * 1000)}")',
+            "        else:",
+            "            line = f'{head} seq={seq}i'", "            n = 2",
+            *one_by_one,
+            "            if n == 2:", "                return None",
+            "            keys += n",
+            "            lines.append(f'{line} {round(t * 1000)}')",
+            "        seqs.append(seq)",
             "    return seqs, lines, keys"]
     return "\n".join(src)
 

@@ -146,3 +146,23 @@ def test_numbers_with_more_digits_than_a_double_holds_round_the_same_way(text):
     payload = f'{{"v":1,"readings":[{{"seq":1,"t":1795600000,"vwc_pct":{text}}}]}}'.encode()
     topic = "yukimizu/v1/goshogawara/soil/dev-1/telemetry"
     assert fast(topic, payload, NOW_S) == contract_lines(topic, payload, NOW_S)
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(list(Kind)), data=st.data())
+def test_readings_with_every_field_of_their_kind_take_the_fast_path(kind, data):
+    # What devices send: the one-f-string branch of the generated formatter.
+    readings = []
+    for seq in range(data.draw(st.integers(1, 5))):
+        r: dict = {"seq": seq, "t": data.draw(st.floats(MIN_T_UNIX_S, NOW_S))}
+        for n, f in FIELDS.items():
+            if kind in f.kinds:
+                r[n] = (data.draw(st.booleans()) if f.type is FieldType.BOOL else
+                        data.draw(st.integers(int(f.min), int(f.max))) if f.type is FieldType.INT else
+                        data.draw(st.floats(f.min, 359.9 if n == "heading_deg" else f.max)))
+        readings.append(r)
+    topic = f"yukimizu/v1/goshogawara/{kind.value}/dev-1/telemetry"
+    payload = json.dumps({"v": 1, "readings": readings}).encode()
+    got = fast(topic, payload, NOW_S)
+    assert got is not None
+    assert got == contract_lines(topic, payload, NOW_S)
