@@ -7,8 +7,6 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
-
 HOST = "127.0.0.1"  # never exposed beyond the Pi itself
 
 
@@ -51,6 +49,8 @@ class HealthServer:
 
 def fetch(port: int, timeout_s: float = 3.0) -> dict[str, Any]:
     """GET the running gateway's health snapshot; raises httpx.HTTPError when it does not answer."""
+    import httpx  # for the status CLI only: the gateway process itself never imports httpx (~11 MB RSS)
+
     r = httpx.get(f"http://{HOST}:{port}/health", timeout=timeout_s)
     r.raise_for_status()
     return r.json()

@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import pytest
 from gateway_harness import (
     BASE_T_UNIX_S,
     Message,
@@ -20,6 +21,11 @@ from gateway_harness import (
     wait_for,
     workload,
 )
+
+from edge_gateway.settings import InfluxSettings
+from edge_gateway.sink import SinkError, V1Sink
+from yukimizu.influx import InfluxV1
+from yukimizu.servers import VictoriaMetrics
 
 
 def vm_readings(url: str) -> dict[tuple[str, int], float]:
@@ -52,6 +58,67 @@ def test_api_v2_writes_through_influxdb_client_to_victoria_metrics(mosquitto, vi
     got = wait_for(lambda: (lambda g: g if len(g) >= 2000 else None)(vm_readings(victoria_metrics.url)), 20,
                    "VictoriaMetrics to show the readings")
     assert got == expected(messages)
+
+
+def soil_lines(device_id: str, seqs: range) -> str:
+    """Line protocol of soil readings, one per seq, as the spool hands it to a sink."""
+    return "\n".join(f"soil,device_id={device_id},site=goshogawara seq={q}i,vwc_pct={20 + q / 4} "
+                     f"{(BASE_T_UNIX_S + q) * 1000}" for q in seqs)
+
+
+def test_v1_sink_reconnects_after_influxdb_drops_its_kept_alive_connection(make_influxdb):
+    server = make_influxdb()
+    db = InfluxV1(server.url, "yukimizu")
+    db.create_database()
+    sink = V1Sink(InfluxSettings(url=server.url, database="yukimizu", timeout_ms=5000))
+    assert sink.write(soil_lines("sink-00", range(10))) > 0
+    assert sink.write(soil_lines("sink-00", range(10, 20))) > 0  # on the kept-alive connection
+    server.restart()  # influxd exits: the server side of that connection is closed for real
+
+    def write_at_most_twice(body: str) -> None:
+        try:
+            sink.write(body)
+        except SinkError as e:  # allowed once: the stale connection fails, is closed, and the next write reconnects
+            assert e.status == 0 and "unreachable" in str(e), e
+            sink.write(body)
+
+    write_at_most_twice(soil_lines("sink-00", range(20, 30)))
+    server.stop()
+    with pytest.raises(SinkError, match="unreachable") as down:
+        sink.write(soil_lines("sink-00", range(30, 40)))
+    assert down.value.status == 0 and not down.value.bad_batch
+    server.start()
+    write_at_most_twice(soil_lines("sink-00", range(30, 40)))
+    assert sink.write(soil_lines("sink-00", range(40, 50))) > 0
+    sink.close()
+    assert stored(db) == {("sink-00", q): 20 + q / 4 for q in range(50)}
+    db.close()
+
+
+class PrefixedVictoriaMetrics(VictoriaMetrics):
+    """VictoriaMetrics serving every path under /influx/, as InfluxDB behind a reverse proxy would be."""
+
+    @property
+    def url(self) -> str:
+        return super().url + "/influx"
+
+    def command(self) -> list[str]:
+        return [*super().command(), "-http.pathPrefix=/influx"]
+
+
+def test_v1_sink_keeps_a_path_prefix_in_the_url(tmp_path):
+    with PrefixedVictoriaMetrics(tmp_path / "vm") as vm:
+        bare = V1Sink(InfluxSettings(url=vm.url.removesuffix("/influx"), database="yukimizu"))
+        with pytest.raises(SinkError) as no_prefix:  # the server really answers only under the prefix
+            bare.write(soil_lines("prefix-00", range(1)))
+        assert no_prefix.value.status != 0
+        bare.close()
+        sink = V1Sink(InfluxSettings(url=vm.url + "/", database="yukimizu"))
+        sink.write(soil_lines("prefix-00", range(5)))
+        sink.close()
+        httpx.get(f"{vm.url}/internal/force_flush").raise_for_status()
+        r = httpx.get(f"{vm.url}/api/v1/export", params={"match[]": '{__name__="soil_seq"}'})
+        assert sorted(v for ln in r.text.splitlines() for v in json.loads(ln)["values"]) == [0, 1, 2, 3, 4]
 
 
 def test_a_line_influxdb_refuses_is_dead_lettered_and_the_rest_are_written(mosquitto, influx, make_gateway, publisher):
