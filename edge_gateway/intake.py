@@ -209,23 +209,23 @@ class IntakeWorker:
         pending: list[Incoming] = []
         while not stop.is_set():
             self.heartbeat_s = time.monotonic()
-            self.source.gauges.queue_depth = q.qsize() + len(pending)
+            self.source.gauges.queue_depth = self.source.queued + len(pending)
             self._prune()
             if not pending:
                 try:
-                    pending.append(q.get(timeout=0.5))
+                    pending.extend(self._take(q.get(timeout=0.5)))
                 except queue.Empty:
                     continue
             deadline = time.monotonic() + self.s.commit_interval_ms / 1000
             while len(pending) < self.s.commit_max_messages:
                 try:
-                    pending.append(q.get_nowait())
+                    pending.extend(self._take(q.get_nowait()))
                 except queue.Empty:
                     left_s = deadline - time.monotonic()
                     if left_s <= 0 or len(pending) >= self.s.commit_max_messages // 2:
                         break
                     try:
-                        pending.append(q.get(timeout=left_s))
+                        pending.extend(self._take(q.get(timeout=left_s)))
                     except queue.Empty:
                         break
             if self.require_registry and not self.intake.registry.loaded:
@@ -236,13 +236,16 @@ class IntakeWorker:
                 self.intake.registry.refresh()
                 continue
             result = self.intake.commit(pending)
-            for m in result.done:
-                self.source.ack(m)
+            self.source.ack(result.done)
             if result.done:
                 wake_flusher.set()
             pending = result.left
             if pending:
                 stop.wait(0.1)  # spool full under the "block" policy: let the flusher make room
+
+    def _take(self, batch: list[Incoming]) -> list[Incoming]:
+        self.source.taken(len(batch))
+        return batch
 
     def _prune(self) -> None:
         h = hour_of(time.time())

@@ -10,9 +10,9 @@ repeat harmless).
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections.abc import Callable
 
 import serial
 
@@ -34,7 +34,7 @@ def parse_frame(line: bytes) -> tuple[str, bytes]:
 class LoraSource(threading.Thread):
     """Reads receiver lines and queues them for the intake; reopens the port when it goes away."""
 
-    def __init__(self, s: LoraSettings, out: queue.Queue[Incoming], stop: threading.Event):
+    def __init__(self, s: LoraSettings, out: Callable[[list[Incoming]], None], stop: threading.Event):
         super().__init__(name="lora", daemon=True)
         self.s = s
         self.out = out
@@ -63,4 +63,4 @@ class LoraSource(threading.Thread):
                 continue
             topic, payload = parse_frame(line)
             self.frames += 1
-            self.out.put(Incoming(topic, payload, 0, 0, -1, time.time()))
+            self.out([Incoming(topic, payload, 0, 0, -1, time.time())])

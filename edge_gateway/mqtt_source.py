@@ -3,95 +3,202 @@
 paho-mqtt 2.x with a fixed client id, clean_session=False (the broker keeps our subscription and
 queues QoS 1 messages while we are away) and manual_ack=True (no PUBACK until `ack()`), so a
 message the gateway has not committed to its spool is redelivered after any crash.
+
+paho runs in a receiver process of its own (`receiver.py`: it costs as much CPU per message as
+decoding and spooling do, and one process has one GIL). This module starts it, reads its frames
+into batches for the intake, and sends back the acknowledgements. If the receiver dies it is started
+again; whatever it had not acknowledged comes again from the broker.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import queue
-import ssl
+import subprocess
+import sys
+import threading
 import time
-from typing import Any
-
-import paho.mqtt.client as mqtt
+from typing import IO, Any
 
 from .intake import Incoming
 from .metrics import Gauges
+from .receiver import ACK, EVENT, FRAME
 from .settings import MqttSettings
 
 log = logging.getLogger("edge_gateway.mqtt")
 
+F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe lets one read take a thousand messages
+RESTART_MAX_S = 30.0
+
 
 class MqttSource:
-    """Subscribes and feeds `self.queue` with Incoming messages; `ack()` sends their PUBACKs."""
+    """Feeds `self.queue` with batches of Incoming messages; `ack()` sends their PUBACKs."""
 
     def __init__(self, s: MqttSettings, gauges: Gauges):
         self.s = s
         self.gauges = gauges
-        self.queue: queue.Queue[Incoming] = queue.Queue()
-        self.generation = 0
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=s.client_id, clean_session=False,
-                        protocol=mqtt.MQTTv311, manual_ack=True)
-        if s.username:
-            c.username_pw_set(s.username, s.password or None)
-        if s.tls:
-            c.tls_set(ca_certs=s.ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
-        c.reconnect_delay_set(1, s.reconnect_max_s)
-        c.on_connect = self._on_connect
-        c.on_disconnect = self._on_disconnect
-        c.on_message = self._on_message
-        c.on_subscribe = self._on_subscribe
-        self.client = c
+        self.queue: queue.Queue[list[Incoming]] = queue.Queue()
+        self.queued = 0  # messages in `queue`, for the health output
+        self._count_lock = threading.Lock()
+        self.generation = -1  # (receiver process number << 32) | its connection number
+        self._epoch = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ack_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mqtt-receiver", daemon=True)
+
+    def put(self, batch: list[Incoming]) -> None:
+        """Queue messages for the intake (the receiver's and the LoRa ingest's)."""
+        with self._count_lock:
+            self.queued += len(batch)
+        self.queue.put(batch)
+
+    def taken(self, n: int) -> None:
+        """The intake took `n` messages off the queue."""
+        with self._count_lock:
+            self.queued -= n
 
     def start(self) -> None:
-        """Connect in the background (retried until the broker answers) and start paho's network thread."""
-        self.client.connect_async(self.s.host, self.s.port, keepalive=self.s.keepalive_s)
-        self.client.loop_start()
+        """Start the receiver process (it connects, and reconnects, in the background)."""
+        self._thread.start()
 
     def stop(self) -> None:
         """Disconnect; unacknowledged messages stay with the broker for next time."""
-        self.client.disconnect()
-        self.client.loop_stop()
+        self._stopping.set()
+        p = self._proc
+        if p is not None and p.stdin is not None:
+            with self._ack_lock:
+                p.stdin.close()  # the receiver disconnects and exits
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self._thread.join(5)
 
-    def ack(self, m: Incoming) -> None:
-        """PUBACK one message, if the connection it came on is still the current one.
+    def ack(self, msgs: list[Incoming]) -> None:
+        """PUBACK these messages, those that came on the broker connection still current.
 
         After a reconnect the broker redelivers every unacknowledged message itself; those copies
         are acknowledged when they come through (dedup drops their readings).
         """
-        if m.qos and m.generation == self.generation and self.gauges.mqtt_connected:
-            self.client.ack(m.mid, m.qos)
-
-    def _on_connect(self, c: mqtt.Client, _u: Any, flags: Any, rc: Any, _p: Any = None) -> None:
-        if rc.is_failure:
-            log.error("broker refused the connection", extra={"event": "mqtt_refused", "reason": str(rc)})
-            self.gauges.error(f"MQTT connect refused: {rc}")
+        gen = self.generation
+        if not self.gauges.mqtt_connected:
             return
-        self.generation += 1
-        self.gauges.mqtt_connected = True
-        self.gauges.mqtt_connects += 1
-        log.info("connected to the broker", extra={
-            "event": "mqtt_connected", "host": self.s.host, "port": self.s.port, "client_id": self.s.client_id,
-            "session_present": bool(getattr(flags, "session_present", False)), "subscription": self.s.subscription})
-        c.subscribe(self.s.subscription, qos=1)
+        recs = b"".join([ACK.pack(gen & 0xFFFFFFFF, m.mid, m.qos) for m in msgs if m.qos and m.generation == gen])
+        p = self._proc
+        if not recs or p is None or p.stdin is None:
+            return
+        with self._ack_lock:
+            try:
+                _write_all(p.stdin, recs)
+            except (OSError, ValueError):
+                pass  # the receiver is gone; the broker redelivers these to the next one
 
-    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, rcs: Any, _p: Any = None) -> None:
-        self.gauges.mqtt_subscribed = not any(rc.is_failure for rc in rcs)
-        for rc in rcs:
-            if rc.is_failure:
-                log.error("subscription refused", extra={"event": "mqtt_subscribe_refused", "reason": str(rc),
+    def _config(self) -> bytes:
+        s = self.s
+        return json.dumps({
+            "host": s.host, "port": s.port, "tls": s.tls, "ca_file": s.ca_file, "username": s.username,
+            "password": s.password, "client_id": s.client_id, "subscription": s.subscription,
+            "keepalive_s": s.keepalive_s, "reconnect_max_s": s.reconnect_max_s}).encode() + b"\n"
+
+    def _run(self) -> None:
+        delay_s = 1.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            p = subprocess.Popen([sys.executable, "-m", "edge_gateway.receiver"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, bufsize=0)
+            assert p.stdin is not None and p.stdout is not None
+            try:
+                import fcntl
+
+                fcntl.fcntl(p.stdout.fileno(), F_SETPIPE_SZ, 1 << 20)
+            except OSError:
+                pass  # a smaller pipe only means smaller batches
+            self._epoch += 1
+            self._proc = p
+            try:
+                _write_all(p.stdin, self._config())
+                self._read(p.stdout)
+            except OSError:
+                pass
+            rc = p.wait()
+            self.gauges.mqtt_connected = self.gauges.mqtt_subscribed = False
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started > 60:
+                delay_s = 1.0
+            log.error("MQTT receiver process ended; starting it again", extra={
+                "event": "mqtt_receiver_died", "exit_status": rc, "restart_in_s": delay_s})
+            self.gauges.error(f"MQTT receiver process ended with status {rc}")
+            self._stopping.wait(delay_s)
+            delay_s = min(delay_s * 2, RESTART_MAX_S)
+
+    def _read(self, out: IO[bytes]) -> None:
+        """Parse frames until the receiver's stdout closes."""
+        fd = out.fileno()
+        base = self._epoch << 32
+        head = FRAME.size
+        buf = bytearray()
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return
+            buf += chunk
+            pos, end, batch = 0, len(buf), []
+            while end - pos >= head:
+                kind, gen, mid, qos, t_s, n_topic, n_payload = FRAME.unpack_from(buf, pos)
+                a = pos + head
+                b = a + n_topic
+                e = b + n_payload
+                if e > end:
+                    break
+                if kind == EVENT:
+                    if batch:  # messages before a new connection belong to the old one
+                        self.put(batch)
+                        batch = []
+                    self._event(json.loads(buf[a:b]), base | gen)
+                else:
+                    raw = bytes(buf[a:b])
+                    try:
+                        topic = raw.decode()
+                    except UnicodeDecodeError:  # the contract decoder explains bad topics; keep them readable
+                        topic = raw.decode("utf-8", "replace")
+                    batch.append(Incoming(topic, bytes(buf[b:e]), mid, qos, base | gen, t_s))
+                pos = e
+            del buf[:pos]
+            if batch:
+                self.gauges.last_message_s = batch[-1].received_s
+                self.put(batch)
+
+    def _event(self, ev: dict[str, Any], gen: int) -> None:
+        what = ev.get("event")
+        if what == "connected":
+            self.generation = gen
+            self.gauges.mqtt_connected = True
+            self.gauges.mqtt_connects += 1
+            log.info("connected to the broker", extra={
+                "event": "mqtt_connected", "host": self.s.host, "port": self.s.port, "client_id": self.s.client_id,
+                "session_present": ev.get("session_present"), "subscription": self.s.subscription})
+        elif what == "subscribed":
+            refused = ev.get("refused") or []
+            self.gauges.mqtt_subscribed = not refused
+            for reason in refused:
+                log.error("subscription refused", extra={"event": "mqtt_subscribe_refused", "reason": reason,
                                                           "subscription": self.s.subscription})
-                self.gauges.error(f"MQTT subscription {self.s.subscription} refused: {rc}")
+                self.gauges.error(f"MQTT subscription {self.s.subscription} refused: {reason}")
+        elif what == "disconnected":
+            self.gauges.mqtt_connected = False
+            self.gauges.mqtt_subscribed = False
+            log.warning("disconnected from the broker, reconnecting",
+                        extra={"event": "mqtt_disconnected", "reason": ev.get("reason")})
+        elif what == "refused":
+            log.error("broker refused the connection", extra={"event": "mqtt_refused", "reason": ev.get("reason")})
+            self.gauges.error(f"MQTT connect refused: {ev.get('reason')}")
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
-        self.gauges.mqtt_connected = False
-        self.gauges.mqtt_subscribed = False
-        log.warning("disconnected from the broker, reconnecting", extra={"event": "mqtt_disconnected", "reason": str(rc)})
 
-    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        now = time.time()
-        self.gauges.last_message_s = now
-        try:
-            topic = msg.topic
-        except UnicodeDecodeError:  # the contract decoder explains bad topics; keep the bytes readable
-            topic = msg._topic.decode("utf-8", "replace")
-        self.queue.put(Incoming(topic, bytes(msg.payload), msg.mid, msg.qos, self.generation, now))
+def _write_all(f: IO[bytes], data: bytes) -> None:
+    """An unbuffered pipe write may take only part of the bytes (a signal in between): write the rest."""
+    view = memoryview(data)
+    while view:
+        view = view[f.write(view) or 0:]

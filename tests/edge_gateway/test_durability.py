@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import time
 
 import pytest
@@ -116,3 +117,43 @@ def test_decoder_worker_processes_store_the_same_and_die_with_the_gateway(mosqui
     wait_for(lambda: gw.health()["written"] >= 10_000, 60, "all readings written")
     assert stored(influx) == expected(messages)
     assert gw.counters()["written"] == 10_000
+
+
+def _receiver_pid(gw) -> int | None:
+    """The gateway's MQTT receiver process (`python -m edge_gateway.receiver`), if one is running."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == gw.proc.pid and b"edge_gateway.receiver" in cmd:
+            return int(d)
+    return None
+
+
+def test_receiver_process_killed_mid_run_is_started_again_and_nothing_is_lost(mosquitto, influx, make_gateway,
+                                                                               publisher):
+    messages = workload(n_devices=50, msgs_per_device=40, readings_per_msg=10)  # 20,000 readings
+    gw = make_gateway(mosquitto.port, influx.url, influx.database, registry=soil_registry(50)).start()
+    pub = publisher(mosquitto.port)
+    pub.publish_in_background(messages, rate_msgs_s=800)  # 2.5 s of traffic
+    wait_for(lambda: gw.health()["received_msgs"] > 0, 20, "first messages received")
+    first = _receiver_pid(gw)
+    assert first is not None, f"no receiver process under the gateway:\n{gw.tail()}"
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: _receiver_pid(gw) not in (None, first) and gw.health()["mqtt_subscribed"], 20,
+             "a new receiver process, subscribed again")
+    pub.done.wait(60)
+    pub.wait_acked(len(messages))
+    wait_for(lambda: gw.health()["written"] >= 20_000, 60, "all readings written after the receiver restart")
+    assert stored(influx) == expected(messages)
+    assert gw.counters()["written"] == 20_000
+    h = gw.health()
+    assert h["mqtt_connects"] >= 2
+    assert "receiver process ended" in h["last_error"]
+    assert gw.proc.poll() is None, "the gateway itself kept running"
