@@ -44,7 +44,7 @@ class Receiver:
         self.out_lock = threading.Lock()  # paho's thread writes messages; the ack thread may write events
         self.generation = 0
         self.connected = False
-        self.unflushed = False
+        self.unflushed = threading.Event()
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg["client_id"], clean_session=False,
                         protocol=mqtt.MQTTv311, manual_ack=True)
         if cfg["username"]:
@@ -63,27 +63,37 @@ class Receiver:
     def _send(self, kind: int, mid: int, qos: int, topic: bytes, payload: bytes) -> None:
         head = FRAME.pack(kind, self.generation, mid, qos, time.time(), len(topic), len(payload))
         with self.out_lock:
-            self.out.write(head)
-            self.out.write(topic)
-            self.out.write(payload)
-            self.unflushed = True
+            try:
+                self.out.write(head)
+                self.out.write(topic)
+                self.out.write(payload)
+            except OSError:
+                os._exit(0)  # the gateway is gone (killed): nothing here is acknowledged, the broker keeps it all
+        if not self.unflushed.is_set():
+            self.unflushed.set()
 
-    def flush_every(self, interval_s: float) -> None:
-        """Hand the gateway what arrived, every `interval_s` (or sooner, when 64 KB are buffered).
+    def flush_after(self, delay_s: float) -> None:
+        """Hand the gateway what arrived, `delay_s` after the first unflushed message (sooner at 64 KB).
 
         One pipe write per message would wake the gateway's reader thread thousands of times a
         second, and each wake-up takes the GIL from the intake. A few ms of delay is invisible."""
         while True:
-            time.sleep(interval_s)
-            if self.unflushed:
-                with self.out_lock:
-                    self.unflushed = False
-                    self.out.flush()
+            self.unflushed.wait()
+            time.sleep(delay_s)
+            with self.out_lock:
+                self.unflushed.clear()
+                self._flush()
+
+    def _flush(self) -> None:
+        try:
+            self.out.flush()
+        except OSError:
+            os._exit(0)
 
     def _event(self, **what: Any) -> None:
         self._send(EVENT, 0, 0, json.dumps(what).encode(), b"")
         with self.out_lock:
-            self.out.flush()
+            self._flush()
 
     def _on_connect(self, c: mqtt.Client, _u: Any, flags: Any, rc: Any, _p: Any = None) -> None:
         if rc.is_failure:
@@ -136,7 +146,7 @@ def main() -> None:
     r = Receiver(cfg, out_fd)
     r.client.connect_async(cfg["host"], cfg["port"], keepalive=cfg["keepalive_s"])
     r.client.loop_start()
-    threading.Thread(target=r.flush_every, args=(FLUSH_S,), name="flush", daemon=True).start()
+    threading.Thread(target=r.flush_after, args=(FLUSH_S,), name="flush", daemon=True).start()
     try:
         r.serve_acks(stdin.fileno())
     finally:
