@@ -59,8 +59,10 @@ class Flusher(threading.Thread):
                 n = sum(r.n_lines for r in rows)
                 wait_s = rows[0].received_s + interval_s - time.time()
                 if n < self.s.batch_size and wait_s > 0:
-                    # Not a full batch yet: give the stream a moment to fill it.
-                    self.stop_event.wait(min(wait_s, interval_s))
+                    # Not a full batch yet: give the stream a moment to fill it, and look again as soon
+                    # as the intake commits more (a backlog fills a batch in milliseconds).
+                    self.wake.wait(min(wait_s, interval_s))
+                    self.wake.clear()
                     continue
                 self._flush(rows)
             except SinkError as e:
