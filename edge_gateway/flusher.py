@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from .metrics import Gauges
 from .settings import InfluxSettings, SpoolSettings
@@ -44,6 +45,8 @@ class Flusher(threading.Thread):
         self.rng = random.Random()
         self.attempt = 0
         self.heartbeat_s = time.monotonic()
+        self.confirmed: list[SpoolRow] = []  # written to InfluxDB, not yet deleted from the spool
+        self.http = ThreadPoolExecutor(max_workers=1, thread_name_prefix="influx-write")
 
     def run(self) -> None:
         """Loop until stopped; never raises (errors are logged and retried)."""
@@ -51,17 +54,15 @@ class Flusher(threading.Thread):
         while not self.stop_event.is_set():
             self.heartbeat_s = time.monotonic()
             try:
-                rows = self.spool.oldest(self.s.batch_size)
-                if not rows:
-                    self.wake.wait(max(interval_s, 0.05))
-                    self.wake.clear()
-                    continue
+                after = self.confirmed[-1].id if self.confirmed else 0
+                rows = self.spool.oldest(self.s.batch_size, after_id=after)
                 n = sum(r.n_lines for r in rows)
-                wait_s = rows[0].received_s + interval_s - time.time()
-                if n < self.s.batch_size and wait_s > 0:
+                wait_s = rows[0].received_s + interval_s - time.time() if rows else interval_s
+                if not rows or (n < self.s.batch_size and wait_s > 0):
+                    self._delete_confirmed()  # nothing to overlap it with: do it now
                     # Not a full batch yet: give the stream a moment to fill it, and look again as soon
                     # as the intake commits more (a backlog fills a batch in milliseconds).
-                    self.wake.wait(min(wait_s, interval_s))
+                    self.wake.wait(max(min(wait_s, interval_s), 0.05) if rows else max(interval_s, 0.05))
                     self.wake.clear()
                     continue
                 self._flush(rows)
@@ -76,22 +77,41 @@ class Flusher(threading.Thread):
                 self.gauges.error(f"spool: {type(e).__name__}: {e}")
                 log.exception("flusher error", extra={"event": "flusher_error"})
                 self.stop_event.wait(1.0)
+        try:
+            self._delete_confirmed()
+        except Exception:  # the rows are resent after the restart: InfluxDB overwrites them with the same values
+            log.exception("could not delete the last confirmed batch", extra={"event": "flusher_error"})
+        self.http.shutdown(wait=False)
 
     def _flush(self, rows: list[SpoolRow]) -> None:
         # Each row's body is already its lines joined by newlines: join rows, no re-splitting.
         body = "\n".join(r.body for r in rows)
+        # InfluxDB works on this batch while the previous one is deleted here (a commit, an fsync):
+        # one request at a time, in spool order, but InfluxDB is never left waiting for our disk.
+        pending = self.http.submit(self.sink.write, body)
         try:
-            latency_ms = self.sink.write(body)
+            self._delete_confirmed()
+        except BaseException:
+            pending.exception()  # never leave a request in flight behind; this batch is sent again
+            raise
+        try:
+            latency_ms = pending.result()
         except SinkError as e:
             if not e.bad_batch:
                 raise
             self._isolate(rows, e)
             return
-        self.spool.delete_written(rows)
+        self.confirmed = rows
         self.gauges.written(latency_ms, sum(r.n_lines for r in rows))
         if self.attempt:
             log.info("InfluxDB writes resumed", extra={"event": "write_resumed", "after_attempts": self.attempt})
         self.attempt = 0
+
+    def _delete_confirmed(self) -> None:
+        """Delete (and count as written) the batch InfluxDB confirmed last."""
+        if self.confirmed:
+            self.spool.delete_written(self.confirmed)
+            self.confirmed = []
 
     def _isolate(self, rows: list[SpoolRow], first: SinkError) -> None:
         """InfluxDB refused the content: write message by message, line by line; dead-letter refused lines."""

@@ -135,11 +135,12 @@ class Spool:
         )
 
     # -- flusher side -------------------------------------------------------------------------
-    def oldest(self, max_lines: int) -> list[SpoolRow]:
-        """The oldest rows holding up to `max_lines` lines (at least one row if any)."""
+    def oldest(self, max_lines: int, after_id: int = 0) -> list[SpoolRow]:
+        """The oldest rows (after row `after_id`) holding up to `max_lines` lines (at least one row if any)."""
         out: list[SpoolRow] = []
         total = 0
-        cur = self.db.execute("SELECT id, received_s, n_lines, n_bytes, body FROM spool ORDER BY id")
+        cur = self.db.execute("SELECT id, received_s, n_lines, n_bytes, body FROM spool WHERE id > ? ORDER BY id",
+                              (after_id,))
         try:
             for row in cur:
                 if out and total + row[2] > max_lines:
