@@ -46,6 +46,7 @@ class Flusher(threading.Thread):
         self.attempt = 0
         self.heartbeat_s = time.monotonic()
         self.confirmed: list[SpoolRow] = []  # written to InfluxDB, not yet deleted from the spool
+        self.ahead: list[SpoolRow] = []  # the batch after the one in flight, read while InfluxDB worked
         self.http = ThreadPoolExecutor(max_workers=1, thread_name_prefix="influx-write")
 
     def run(self) -> None:
@@ -54,8 +55,10 @@ class Flusher(threading.Thread):
         while not self.stop_event.is_set():
             self.heartbeat_s = time.monotonic()
             try:
-                after = self.confirmed[-1].id if self.confirmed else 0
-                rows = self.spool.oldest(self.s.batch_size, after_id=after)
+                rows, self.ahead = self.ahead, []
+                if sum(r.n_lines for r in rows) < self.s.batch_size:  # not a full batch read ahead: look again
+                    after = self.confirmed[-1].id if self.confirmed else 0
+                    rows = self.spool.oldest(self.s.batch_size, after_id=after)
                 n = sum(r.n_lines for r in rows)
                 wait_s = rows[0].received_s + interval_s - time.time() if rows else interval_s
                 if not rows or (n < self.s.batch_size and wait_s > 0):
@@ -86,21 +89,24 @@ class Flusher(threading.Thread):
     def _flush(self, rows: list[SpoolRow]) -> None:
         # Each row's body is already its lines joined by newlines: join rows, no re-splitting.
         body = "\n".join(r.body for r in rows)
-        # InfluxDB works on this batch while the previous one is deleted here (a commit, an fsync):
-        # one request at a time, in spool order, but InfluxDB is never left waiting for our disk.
+        # InfluxDB works on this batch while the previous one is deleted here (a commit, an fsync) and
+        # the next one is read: one request at a time, in spool order, but InfluxDB does not wait for our disk.
         pending = self.http.submit(self.sink.write, body)
         try:
             self._delete_confirmed()
+            self.ahead = self.spool.oldest(self.s.batch_size, after_id=rows[-1].id)
         except BaseException:
+            self.ahead = []
             pending.exception()  # never leave a request in flight behind; this batch is sent again
             raise
         try:
             latency_ms = pending.result()
-        except SinkError as e:
-            if not e.bad_batch:
-                raise
-            self._isolate(rows, e)
-            return
+        except BaseException as e:
+            self.ahead = []  # this batch is retried (or taken apart) before anything after it
+            if isinstance(e, SinkError) and e.bad_batch:
+                self._isolate(rows, e)
+                return
+            raise
         self.confirmed = rows
         self.gauges.written(latency_ms, sum(r.n_lines for r in rows))
         if self.attempt:
