@@ -6,10 +6,12 @@ Own Mosquitto and InfluxDB 1.x on free loopback ports in a temp folder. Three wa
 queryable in InfluxDB, each draining the same pre-queued backlog (200 devices, 10 readings per
 message) from a persistent session, clock running from connect until a count query sees every reading
 (for the gateway, from its health endpoint answering: start-up and imports done, broker connect next):
-  * the gateway (subprocess, durability on: spool fsync per group commit, PUBACK after commit);
+  * the gateway (subprocess with its MQTT receiver process; durability on: spool fsync per group
+    commit, PUBACK after commit);
   * a naive subscriber: one HTTP /write per message (what a quick script or a per-message flow does);
   * the raw ceiling: the same line protocol POSTed straight to InfluxDB in 5,000-line batches.
-Then latency publish -> queryable at a steady 2,000 readings/s, and the gateway's peak RSS (VmHWM).
+Then latency publish -> queryable at a steady 2,000 readings/s, and the gateway's peak RSS (VmHWM of
+the gateway and its child processes, added up).
 """
 from __future__ import annotations
 
@@ -376,9 +378,9 @@ def main() -> None:
     print(f"latency publish->queryable at {LATENCY_RATE_READINGS_S:,} readings/s for {LATENCY_SECONDS} s: "
           f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {pmax * 1000:.0f} ms   (target p99 < 2000 ms; "
           f"poll every 20 ms)")
-    print(f"gateway CPU cost: {statistics.median(per_cpu):,.0f} readings per CPU-second (one core's worth of work, "
-          f"whatever else runs)")
-    print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB per process   (target < 80 MB)")
+    print(f"gateway CPU cost: {statistics.median(per_cpu):,.0f} readings per CPU-second (gateway and receiver "
+          f"processes together, whatever else runs)")
+    print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB, its receiver process included   (target < 80 MB)")
     print(f"machine load while measuring (1-min load average, {os.cpu_count()} cores): {os.getloadavg()[0]:.1f}")
 
 
