@@ -99,6 +99,12 @@ def soil_registry(n_devices: int, field_id: str | None = "f-1") -> dict[str, Any
     return registry_doc([{"device_id": f"soil-{d:03d}", "field_id": field_id} for d in range(n_devices)])
 
 
+def soil_lines(device_id: str, seqs: range) -> str:
+    """Line protocol of soil readings, one per seq, as the spool hands it to a sink."""
+    return "\n".join(f"soil,device_id={device_id},site=goshogawara seq={q}i,vwc_pct={20 + q / 4} "
+                     f"{(BASE_T_UNIX_S + q) * 1000}" for q in seqs)
+
+
 def stored(db: InfluxV1, measurement: str = "soil", value: str = "vwc_pct") -> dict[tuple[str, int], float]:
     """What InfluxDB holds: {(device_id, seq): value}; raises if a (device_id, seq) appears twice."""
     out: dict[tuple[str, int], float] = {}

@@ -15,6 +15,7 @@ from gateway_harness import (
     Message,
     expected,
     registry_doc,
+    soil_lines,
     soil_message,
     soil_registry,
     stored,
@@ -58,12 +59,6 @@ def test_api_v2_writes_through_influxdb_client_to_victoria_metrics(mosquitto, vi
     got = wait_for(lambda: (lambda g: g if len(g) >= 2000 else None)(vm_readings(victoria_metrics.url)), 20,
                    "VictoriaMetrics to show the readings")
     assert got == expected(messages)
-
-
-def soil_lines(device_id: str, seqs: range) -> str:
-    """Line protocol of soil readings, one per seq, as the spool hands it to a sink."""
-    return "\n".join(f"soil,device_id={device_id},site=goshogawara seq={q}i,vwc_pct={20 + q / 4} "
-                     f"{(BASE_T_UNIX_S + q) * 1000}" for q in seqs)
 
 
 def test_v1_sink_reconnects_after_influxdb_drops_its_kept_alive_connection(make_influxdb):
