@@ -50,6 +50,9 @@ class MqttSettings:
                 "mqtt.shared_group", "must be one topic level without / + #")
         fail_if(self.keepalive_s < 5, "mqtt.keepalive_s", "must be at least 5")
         fail_if(self.reconnect_max_s < 1, "mqtt.reconnect_max_s", "must be at least 1")
+        # Checked here: the receiver process would otherwise fail on it again and again, out of sight.
+        fail_if(self.tls and bool(self.ca_file) and not Path(self.ca_file).is_file(), "mqtt.ca_file",
+                f"{self.ca_file!r} is not a file")
 
     @property
     def subscription(self) -> str:

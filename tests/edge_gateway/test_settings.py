@@ -41,8 +41,9 @@ def test_environment_overrides_the_file(tmp_path):
     ({"YUKIMIZU_GATEWAY__REGISTRY__PATH": ""}, "registry.require_known_devices"),
     ({"YUKIMIZU_GATEWAY__INFLUXDB__BATCH_SIZE": "0"}, "influxdb.batch_size"),
     ({"YUKIMIZU_GATEWAY__INFLUXDB__URL": "influx:8086"}, "influxdb.url"),
+    ({"YUKIMIZU_GATEWAY__MQTT__TLS": "true", "YUKIMIZU_GATEWAY__MQTT__CA_FILE": "/nonexistent/ca.pem"}, "mqtt.ca_file"),
 ], ids=["unknown spool policy", "shared group with a slash", "known devices required but no registry source",
-        "empty batches", "url without a scheme"])
+        "empty batches", "url without a scheme", "a CA file that is not there"])
 def test_bad_settings_are_refused_naming_the_key(env, message):
     with pytest.raises(SettingsError, match=re.escape(message)):
         gs.load(EXAMPLE, environ=env)
