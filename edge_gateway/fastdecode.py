@@ -30,6 +30,23 @@ def _field_type(name: str) -> Any:
     return Union[typ, UnsetType]
 
 
+# Sensor values are quantised (0.1 %, 0.1 °C, 0.01 V, whole dBm), so the same few hundred floats come
+# back all day; `repr` of a float costs about five dict lookups. Bounded; zeros never cached, because
+# 0.0 and -0.0 are one key but print differently.
+_REPR: dict[float, str] = {}
+_REPR_MAX = 4096
+
+
+def float_text(v: float) -> str:
+    """repr(v), remembered for the next reading that carries the same value."""
+    text = repr(v)
+    if v:
+        if len(_REPR) >= _REPR_MAX:
+            _REPR.clear()
+        _REPR[v] = text
+    return text
+
+
 def _formatter_source(names: list[str]) -> str:
     """Python source of one kind's formatter: a loop over the readings with each field spelled out.
 
@@ -62,8 +79,8 @@ def _formatter_source(names: list[str]) -> str:
             whole.append(f"{key}={{{f}}}i")
             text = f"f',{key}={{{f}}}i'"
         else:
-            whole.append(f"{key}={{{f}!r}}")
-            text = f"',{key}=' + repr({f})"
+            whole.append(f"{key}={{REPR.get({f}) or float_text({f})}}")
+            text = f"',{key}=' + (REPR.get({f}) or float_text({f}))"
         one_by_one += [f"            if {f} is not UNSET:", f"                line += {text}", "                n += 1"]
     for a, b in PAIRS:
         if a in names and b in names:
@@ -99,7 +116,7 @@ class _KindPlan:
                                     forbid_unknown_fields=True)
         self.decoder = msgspec.json.Decoder(message)
         self.source = _formatter_source(names)
-        scope: dict[str, Any] = {"UNSET": UNSET, "MIN_T_UNIX_S": MIN_T_UNIX_S}
+        scope: dict[str, Any] = {"UNSET": UNSET, "MIN_T_UNIX_S": MIN_T_UNIX_S, "REPR": _REPR, "float_text": float_text}
         exec(compile(self.source, f"<fastdecode {kind.value}>", "exec"), scope)
         self.format_readings = scope["format_readings"]
 

@@ -166,3 +166,13 @@ def test_readings_with_every_field_of_their_kind_take_the_fast_path(kind, data):
     got = fast(topic, payload, NOW_S)
     assert got is not None
     assert got == contract_lines(topic, payload, NOW_S)
+
+
+def test_remembered_float_texts_keep_the_sign_of_zero_and_match_repr():
+    topic = "yukimizu/v1/goshogawara/soil/dev-1/telemetry"
+    values = [21.5, 0.0, -0.0, 21.5, 3.71, -0.0, 0.0, 1e-7, 21.5]
+    payload = json.dumps({"v": 1, "readings": [{"seq": i, "t": NOW_S - 100 + i, "vwc_pct": v, "soil_temp_c": -v}
+                                                for i, v in enumerate(values)]}).encode()
+    got = fast(topic, payload, NOW_S)
+    assert got is not None and got == contract_lines(topic, payload, NOW_S)
+    assert [ln.split("vwc_pct=")[1].split(" ")[0] for ln in got[1]] == [repr(v) for v in values]
