@@ -185,10 +185,17 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_s(broker: Mosquitto, influx: InfluxDB) -> dict[str, float]:
+    """CPU seconds InfluxDB and Mosquitto have used so far."""
+    assert broker.proc is not None and influx.proc is not None
+    return {"influxdb": cpu_s(influx.proc.pid), "mosquitto": cpu_s(broker.proc.pid)}
+
+
 def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]],
-                name: str, processes: int = 1, workers: int = 0) -> tuple[float, float, float]:
+                name: str, processes: int = 1, workers: int = 0) -> tuple[float, float, float, dict[str, float]]:
     """Readings/s draining a pre-queued backlog through the gateway (1 process, or N on $share); peak RSS;
-    readings per CPU-second of the gateway processes (independent of what else loads the machine)."""
+    readings per CPU-second of the gateway processes (independent of what else loads the machine); CPU
+    seconds per process kind during the drain (gateway, its receiver and workers, InfluxDB, Mosquitto)."""
     db = InfluxV1(influx.url, name)
     db.create_database()
     group = name if processes > 1 else ""
@@ -205,15 +212,19 @@ def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tupl
         # The clock starts when the first gateway is ready to connect: start-up is not throughput.
         t0 = min(wait_health(p, port, root / f"gateway-{i}.log", subscribed=False)
                  for i, (p, (_cfg, port)) in enumerate(zip(procs, cfgs)))
-        cpu0 = sum(cpu_s(p.pid) for p in procs)
+        def split() -> dict[str, float]:
+            return {"gateway": sum(cpu_s(p.pid) for p in procs),
+                    "receiver": sum(cpu_s(c) for p in procs for c in children(p.pid)), **server_cpu_s(broker, influx)}
+
+        before = split()
         t1 = wait_count(db, n)
+        used = {k: v - before[k] for k, v in split().items()}
         rss = max(peak_rss_mb(p.pid, with_children=True) for p in procs)
-        cpu = sum(cpu_s(p.pid) + sum(cpu_s(c) for c in children(p.pid)) for p in procs) - cpu0
     finally:
         for p in procs:
             p.terminate()
             p.wait()
-    return n / (t1 - t0), rss, n / cpu
+    return n / (t1 - t0), rss, n / (used["gateway"] + used["receiver"]), used
 
 
 def run_naive(broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]]) -> float:
@@ -241,12 +252,14 @@ def run_naive(broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]]
     return len(msgs) * READINGS_PER_MSG / (t1 - t0)
 
 
-def run_raw(influx: InfluxDB, msgs: list[tuple[str, bytes]], rep: int) -> float:
-    """Readings/s posting the same line protocol straight to InfluxDB in 5,000-line batches."""
+def run_raw(influx: InfluxDB, msgs: list[tuple[str, bytes]], rep: int) -> tuple[float, float]:
+    """Readings/s posting the same line protocol straight to InfluxDB in 5,000-line batches; InfluxDB's CPU s."""
     db = InfluxV1(influx.url, f"raw{rep}")
     db.create_database()
     lines = [reading_line(r, {"field_id": "f-1"}) for t, p in msgs for r in decode(t, p).readings]
     http = httpx.Client(timeout=60)
+    assert influx.proc is not None
+    cpu0 = cpu_s(influx.proc.pid)
     t0 = time.monotonic()
     for i in range(0, len(lines), 5000):
         r = http.post(f"{influx.url}/write", params={"db": f"raw{rep}", "precision": "ms"},
@@ -254,7 +267,7 @@ def run_raw(influx: InfluxDB, msgs: list[tuple[str, bytes]], rep: int) -> float:
         assert r.status_code == 204, r.text
     t1 = wait_count(db, len(lines))
     http.close()
-    return len(lines) / (t1 - t0)
+    return len(lines) / (t1 - t0), cpu_s(influx.proc.pid) - cpu0
 
 
 def run_latency(root: Path, broker: Mosquitto, influx: InfluxDB) -> tuple[float, float, float]:
@@ -344,17 +357,22 @@ def main() -> None:
         try:
             gw_rates, rss, per_cpu = [], [], []
             raw_rates = []
+            splits: list[dict[str, float]] = []  # CPU seconds per process kind, each gateway run
+            raw_influx_cpu = []
             for rep in range(3):
                 print(f"  run {rep + 1}/3: gateway, raw ceiling", flush=True)
-                r, m, c = run_gateway(root / f"gw{rep}", broker, influx, messages(GATEWAY_MSGS), f"gw{rep}")
+                r, m, c, used = run_gateway(root / f"gw{rep}", broker, influx, messages(GATEWAY_MSGS), f"gw{rep}")
                 gw_rates.append(r)
+                splits.append(used)
                 rss.append(m)
                 per_cpu.append(c)
-                raw_rates.append(run_raw(influx, messages(GATEWAY_MSGS), rep))
+                raw_rate, raw_cpu = run_raw(influx, messages(GATEWAY_MSGS), rep)
+                raw_rates.append(raw_rate)
+                raw_influx_cpu.append(raw_cpu)
             print("  two gateway processes on one shared subscription", flush=True)
-            two, _rss2, _cpu2 = run_gateway(root / "gw-shared", broker, influx, messages(GATEWAY_MSGS), "gwshared", 2)
+            two, _rss2, _cpu2, _used2 = run_gateway(root / "gw-shared", broker, influx, messages(GATEWAY_MSGS), "gwshared", 2)
             print("  gateway with 2 decoder worker processes", flush=True)
-            wk, rss_wk, _cpu_wk = run_gateway(root / "gw-workers", broker, influx, messages(GATEWAY_MSGS), "gwworkers",
+            wk, rss_wk, _cpu_wk, _used_wk = run_gateway(root / "gw-workers", broker, influx, messages(GATEWAY_MSGS), "gwworkers",
                                               workers=2)
             print("  naive subscriber", flush=True)
             naive = run_naive(broker, influx, messages(NAIVE_MSGS))
@@ -380,6 +398,12 @@ def main() -> None:
           f"poll every 20 ms)")
     print(f"gateway CPU cost: {statistics.median(per_cpu):,.0f} readings per CPU-second (gateway and receiver "
           f"processes together, whatever else runs)")
+    per_100k = 100_000 / (GATEWAY_MSGS * READINGS_PER_MSG)
+    kinds = ("receiver", "gateway", "influxdb", "mosquitto")
+    med = {k: statistics.median(u[k] for u in splits) * per_100k for k in kinds}
+    print("CPU seconds per 100,000 readings while draining (median of 3): "
+          + ", ".join(f"{k} {med[k]:.2f}" for k in kinds) + f"; sum {sum(med.values()):.2f} on {os.cpu_count()} cores. "
+          f"Raw ceiling: InfluxDB {statistics.median(raw_influx_cpu) * per_100k:.2f}")
     print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB, its receiver process included   (target < 80 MB)")
     print(f"machine load while measuring (1-min load average, {os.cpu_count()} cores): {os.getloadavg()[0]:.1f}")
 
