@@ -13,6 +13,7 @@ from edge_gateway.sink import V1Sink
 from edge_gateway.spool import Spool
 from yukimizu.influx import InfluxV1
 
+
 class RecordingSink(V1Sink):
     """The real v1 sink, keeping the batches InfluxDB confirmed, in the order it confirmed them."""
 

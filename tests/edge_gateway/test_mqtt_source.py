@@ -8,6 +8,7 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edge_gateway import mqtt_source
 from edge_gateway.metrics import Gauges
 from edge_gateway.mqtt_source import MqttSource
 from edge_gateway.receiver import ACK, EVENT, FRAME, MESSAGE
@@ -51,29 +52,42 @@ STREAM = (event(1, event="connected", session_present=True) + event(1, event="su
           + frame(MESSAGE, 2, 7, b"yukimizu/v1/s/soil/d-1/telemetry", b""))
 
 
+# (topic, payload, mid, generation): the receiver's 3rd process start, its connections 1 and 2
+EXPECTED = [
+    ("yukimizu/v1/s/soil/d-1/telemetry", b'{"v":1}', 7, 3 << 32 | 1),
+    ("yukimizu/v1/s/soil/\ufffd/telemetry", b"\x00" * 3000, 8, 3 << 32 | 1),  # kept readable for the dead letter
+    ("yukimizu/v1/s/soil/d-1/telemetry", b"", 7, 3 << 32 | 2),
+]
+
+
+def messages_of(src: MqttSource) -> list:
+    got = []
+    while not src.queue.empty():
+        got.extend(src.queue.get_nowait())
+    return got
+
+
 @settings(max_examples=200, deadline=None)
 @given(cuts=st.lists(st.integers(1, len(STREAM) - 1), max_size=40))
 def test_frames_cut_at_any_byte_give_the_same_messages_and_generations(cuts):
     src = read_through_pipe(STREAM, cuts)
-    got = []
-    while not src.queue.empty():
-        got.extend(src.queue.get_nowait())
-    assert [(m.topic, m.payload, m.mid, m.generation) for m in got] == [
-        ("yukimizu/v1/s/soil/d-1/telemetry", b'{"v":1}', 7, 3 << 32 | 1),
-        ("yukimizu/v1/s/soil/\ufffd/telemetry", b"\x00" * 3000, 8, 3 << 32 | 1),  # kept readable for the dead letter
-        ("yukimizu/v1/s/soil/d-1/telemetry", b"", 7, 3 << 32 | 2),
-    ]
+    got = messages_of(src)
+    assert [(m.topic, m.payload, m.mid, m.generation) for m in got] == EXPECTED
     assert all(m.received_s == 1_795_700_000.5 for m in got)
     assert src.queued == 3
     assert src.generation == 3 << 32 | 2, "acks go only to the connection that is current"
     assert src.gauges.mqtt_connects == 2 and src.gauges.mqtt_connected and not src.gauges.mqtt_subscribed
 
 
+def test_a_frame_larger_than_the_read_buffer_grows_it(monkeypatch):
+    monkeypatch.setattr(mqtt_source, "READ_BYTES", 64)
+    src = read_through_pipe(STREAM, [10, 100, 2000])
+    assert [(m.topic, m.payload, m.mid, m.generation) for m in messages_of(src)] == EXPECTED
+
+
 def test_acks_for_an_older_connection_are_not_sent():
     src = read_through_pipe(STREAM, [])
-    msgs = []
-    while not src.queue.empty():
-        msgs.extend(src.queue.get_nowait())
+    msgs = messages_of(src)
     r, w = os.pipe()
 
     class Proc:  # the receiver's stdin, as MqttSource writes to it
