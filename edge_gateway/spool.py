@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .dedup import SeenRuns
 
@@ -37,8 +38,7 @@ CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, n INTEGER NOT NULL) W
 """
 
 
-@dataclass(frozen=True)
-class SpoolRow:
+class SpoolRow(NamedTuple):
     """One spooled message: its readings as line protocol (one line each)."""
 
     id: int
@@ -141,31 +141,35 @@ class Spool:
         total = 0
         cur = self.db.execute("SELECT id, received_s, n_lines, n_bytes, body FROM spool WHERE id > ? ORDER BY id",
                               (after_id,))
+        make = SpoolRow._make
         try:
             for row in cur:
                 if out and total + row[2] > max_lines:
                     break
-                out.append(SpoolRow(*row))
+                out.append(make(row))
                 total += row[2]
         finally:
             cur.close()
         return out
 
     def delete_written(self, rows: Iterable[SpoolRow], extra: Mapping[str, int] | None = None) -> None:
-        """Delete rows InfluxDB confirmed and count them as written, in one transaction."""
+        """Delete rows InfluxDB confirmed and count them as written, in one transaction.
+
+        `rows` are consecutive spool rows, as `oldest()` gives them: no other row lies between the
+        first and the last (ids only grow, and rows leave only by deletion), so they go by id range.
+        """
         rows = list(rows)
         if not rows:
             return
+        span = (rows[0].id, rows[-1].id)
         self.begin()
         try:
             # drop_oldest may have removed some meanwhile: count only the rows still there.
-            ids = {i for (i,) in self.db.execute("SELECT id FROM spool WHERE id BETWEEN ? AND ?",
-                                                 (min(r.id for r in rows), max(r.id for r in rows)))}
-            present = [r for r in rows if r.id in ids]
-            self.db.executemany("DELETE FROM spool WHERE id = ?", [(r.id,) for r in present])
-            lines = sum(r.n_lines for r in present)
-            deltas = {"spool_rows": -len(present), "spool_lines": -lines,
-                      "spool_bytes": -sum(r.n_bytes for r in present), "written": lines}
+            n_rows, lines, n_bytes = self.db.execute(
+                "SELECT count(*), coalesce(sum(n_lines), 0), coalesce(sum(n_bytes), 0) FROM spool WHERE id BETWEEN ? AND ?",
+                span).fetchone()
+            self.db.execute("DELETE FROM spool WHERE id BETWEEN ? AND ?", span)
+            deltas = {"spool_rows": -n_rows, "spool_lines": -lines, "spool_bytes": -n_bytes, "written": lines}
             for k, v in (extra or {}).items():
                 deltas[k] = deltas.get(k, 0) + v
             self.bump(deltas)
