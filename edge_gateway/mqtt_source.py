@@ -15,19 +15,17 @@ import json
 import logging
 import queue
 import subprocess
-import sys
 import threading
 import time
 from typing import IO, Any
 
 from .intake import Incoming
 from .metrics import Gauges
-from .receiver import ACK, EVENT, FRAME
+from .receiver import ACK, EVENT, FRAME, spawn, write_all
 from .settings import MqttSettings
 
 log = logging.getLogger("edge_gateway.mqtt")
 
-F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe lets one read take a thousand messages
 READ_BYTES = 1 << 20
 RESTART_MAX_S = 30.0
 
@@ -35,8 +33,10 @@ RESTART_MAX_S = 30.0
 class MqttSource:
     """Feeds `self.queue` with batches of Incoming messages; `ack()` sends their PUBACKs."""
 
-    def __init__(self, s: MqttSettings, gauges: Gauges):
+    def __init__(self, s: MqttSettings, gauges: Gauges, receiver: subprocess.Popen[bytes] | None = None):
+        """`receiver`: one already started with `receiver.spawn` (the gateway starts it before its imports)."""
         self.s = s
+        self._first = receiver
         self.gauges = gauges
         self.queue: queue.Queue[list[Incoming]] = queue.Queue()
         self.queued = 0  # messages in `queue`, for the health output
@@ -91,34 +91,19 @@ class MqttSource:
             return
         with self._ack_lock:
             try:
-                _write_all(p.stdin, recs)
+                write_all(p.stdin, recs)
             except (OSError, ValueError):
                 pass  # the receiver is gone; the broker redelivers these to the next one
-
-    def _config(self) -> bytes:
-        s = self.s
-        return json.dumps({
-            "host": s.host, "port": s.port, "tls": s.tls, "ca_file": s.ca_file, "username": s.username,
-            "password": s.password, "client_id": s.client_id, "subscription": s.subscription,
-            "keepalive_s": s.keepalive_s, "reconnect_max_s": s.reconnect_max_s}).encode() + b"\n"
 
     def _run(self) -> None:
         delay_s = 1.0
         while not self._stopping.is_set():
             started = time.monotonic()
-            p = subprocess.Popen([sys.executable, "-m", "edge_gateway.receiver"], stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, bufsize=0)
-            assert p.stdin is not None and p.stdout is not None
-            try:
-                import fcntl
-
-                fcntl.fcntl(p.stdout.fileno(), F_SETPIPE_SZ, 1 << 20)
-            except OSError:
-                pass  # a smaller pipe only means smaller batches
+            p, self._first = self._first or spawn(self.s), None
+            assert p.stdout is not None
             self._epoch += 1
             self._proc = p
             try:
-                _write_all(p.stdin, self._config())
                 self._read(p.stdout)
             except OSError:
                 pass
@@ -204,10 +189,3 @@ class MqttSource:
         elif what == "refused":
             log.error("broker refused the connection", extra={"event": "mqtt_refused", "reason": ev.get("reason")})
             self.gauges.error(f"MQTT connect refused: {ev.get('reason')}")
-
-
-def _write_all(f: IO[bytes], data: bytes) -> None:
-    """An unbuffered pipe write may take only part of the bytes (a signal in between): write the rest."""
-    view = memoryview(data)
-    while view:
-        view = view[f.write(view) or 0:]

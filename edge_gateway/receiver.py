@@ -18,19 +18,23 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the gateway imports this module for FRAME and ACK only: paho stays out of its process
+if TYPE_CHECKING:  # the gateway imports this module (frames, spawn) but never paho: that stays in the receiver
     import paho.mqtt.client as mqtt
+
+    from .settings import MqttSettings
 
 # kind (0 message, 1 event), generation, mid, qos, received_s, topic bytes, payload bytes
 FRAME = struct.Struct("<BIHBdHI")
 ACK = struct.Struct("<IHB")  # generation, mid, qos
 MESSAGE, EVENT = 0, 1
 FLUSH_S = 0.003
+F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe lets one read of the gateway take a thousand messages
 
 
 class Receiver:
@@ -129,6 +133,34 @@ class Receiver:
                 if gen == self.generation and self.connected:
                     self.client.ack(mid, qos)
             rest = data[n:]
+
+
+def spawn(s: MqttSettings) -> subprocess.Popen[bytes]:
+    """Start a receiver process for these settings (it connects in the background)."""
+    p = subprocess.Popen([sys.executable, "-m", "edge_gateway.receiver"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, bufsize=0)
+    assert p.stdin is not None and p.stdout is not None
+    try:
+        import fcntl
+
+        fcntl.fcntl(p.stdout.fileno(), F_SETPIPE_SZ, 1 << 20)
+    except OSError:
+        pass  # a smaller pipe only means smaller batches
+    cfg = {"host": s.host, "port": s.port, "tls": s.tls, "ca_file": s.ca_file, "username": s.username,
+           "password": s.password, "client_id": s.client_id, "subscription": s.subscription,
+           "keepalive_s": s.keepalive_s, "reconnect_max_s": s.reconnect_max_s}
+    try:
+        write_all(p.stdin, json.dumps(cfg).encode() + b"\n")  # the password on stdin, not on the command line
+    except OSError:
+        pass  # it died at once: the caller sees its stdout close
+    return p
+
+
+def write_all(f: IO[bytes], data: bytes) -> None:
+    """An unbuffered pipe write may take only part of the bytes (a signal in between): write the rest."""
+    view = memoryview(data)
+    while view:
+        view = view[f.write(view) or 0:]
 
 
 def main() -> None:

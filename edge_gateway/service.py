@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import subprocess
 import threading
 import time
 from typing import Any
@@ -32,8 +33,10 @@ STALL_S = 60.0  # a worker thread silent this long is stuck: stop feeding the wa
 class Gateway:
     """One gateway process. `run()` blocks until SIGTERM/SIGINT or `stop()`."""
 
-    def __init__(self, settings: GatewaySettings):
+    def __init__(self, settings: GatewaySettings, receiver: subprocess.Popen[bytes] | None = None):
+        """`receiver`: an MQTT receiver process already started with `receiver.spawn`, if any."""
         self.s = settings
+        self._receiver = receiver
         self.stop_event = threading.Event()
         self.wake_flusher = threading.Event()
         self.gauges = Gauges()
@@ -59,10 +62,11 @@ class Gateway:
     def run(self) -> int:
         """Start everything, supervise until stopped, shut down in order. Exit status 1 after an intake failure."""
         s = self.s
-        # The receiver process first: its Python start-up and broker connection overlap the rest of
-        # ours, so after a power cut or kill -9 the backlog starts to drain sooner. Messages it takes
-        # before the intake runs wait, unacknowledged, in the queue.
-        source = MqttSource(s.mqtt, self.gauges)
+        # The receiver process first (unless `yukimizu gateway` started it before importing us): its
+        # Python start-up and broker connection overlap the rest of ours, so after a power cut or
+        # kill -9 the backlog starts to drain sooner. Messages it takes before the intake runs wait,
+        # unacknowledged, in the queue.
+        source = MqttSource(s.mqtt, self.gauges, self._receiver)
         source.start()
         spool_w = Spool(s.spool.path, synchronous=s.spool.synchronous)
         spool_f = Spool(s.spool.path, synchronous=s.spool.synchronous)
