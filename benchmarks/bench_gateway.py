@@ -5,7 +5,8 @@
 Own Mosquitto and InfluxDB 1.x on free loopback ports in a temp folder. Three ways from MQTT to
 queryable in InfluxDB, each draining the same pre-queued backlog (200 devices, 10 readings per
 message) from a persistent session, clock running from connect until a count query sees every reading
-(for the gateway, from its health endpoint answering: start-up and imports done, broker connect next):
+(for the gateway, from its health endpoint answering: start-up and imports done, broker connect next;
+or from its receiver's broker connection, if that came first):
   * the gateway (subprocess with its MQTT receiver process; durability on: spool fsync per group
     commit, PUBACK after commit);
   * a naive subscriber: one HTTP /write per message (what a quick script or a per-message flow does);
@@ -139,13 +140,16 @@ def launch_gateway(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
 
 def wait_health(p: subprocess.Popen[bytes], port: int, log: Path, subscribed: bool) -> float:
     """Wait until the gateway's health endpoint answers (and, if asked, its subscription is active);
-    return the monotonic time it did. The endpoint starts just before the broker connection, so this
-    is the moment the gateway is ready to take messages, with Python's start-up and imports behind it."""
+    return the monotonic time the gateway was ready to take messages: when the endpoint first
+    answered, with Python's start-up and imports behind it, or earlier if its receiver process (started
+    before the gateway's own imports) had already connected to the broker by then."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json().get("mqtt_subscribed") or not subscribed:
-                return time.monotonic()
+            now = time.monotonic()
+            h = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json()
+            if h.get("mqtt_subscribed") or not subscribed:
+                return now - (h.get("mqtt_connection_age_s") or 0.0)
         except httpx.HTTPError:
             pass
         time.sleep(0.005)

@@ -20,6 +20,7 @@ class Gauges:
         self.mqtt_connected = False
         self.mqtt_subscribed = False
         self.mqtt_connects = 0
+        self.mqtt_connected_s: float | None = None  # when the current broker connection was made
         self.last_message_s: float | None = None
         self.last_write_s: float | None = None
         self.write_latency_ms: float | None = None
@@ -58,6 +59,8 @@ def snapshot(counters: dict[str, int], gauges: Gauges, oldest_received_s: float 
         "mqtt_connected": gauges.mqtt_connected,
         "mqtt_subscribed": gauges.mqtt_subscribed,
         "mqtt_connects": gauges.mqtt_connects,
+        "mqtt_connection_age_s": (round(now - gauges.mqtt_connected_s, 3)
+                                  if gauges.mqtt_connected and gauges.mqtt_connected_s else None),
         "received_msgs": counters.get("received", 0),
         "readings_received": counters.get("readings_received", 0),
         "spooled": counters.get("spooled", 0),

@@ -149,7 +149,7 @@ class MqttSource:
                     if batch:  # messages before a new connection belong to the old one
                         self.put(batch)
                         batch = []
-                    self._event(json.loads(buf[a:b]), base | gen)
+                    self._event(json.loads(buf[a:b]), base | gen, t_s)
                 else:
                     raw = bytes(view[a:b])
                     try:
@@ -165,10 +165,11 @@ class MqttSource:
                 self.gauges.last_message_s = batch[-1].received_s
                 self.put(batch)
 
-    def _event(self, ev: dict[str, Any], gen: int) -> None:
+    def _event(self, ev: dict[str, Any], gen: int, t_s: float) -> None:
         what = ev.get("event")
         if what == "connected":
             self.generation = gen
+            self.gauges.mqtt_connected_s = t_s
             self.gauges.mqtt_connected = True
             self.gauges.mqtt_connects += 1
             log.info("connected to the broker", extra={
