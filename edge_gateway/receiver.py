@@ -1,11 +1,12 @@
 """The MQTT receiver: paho-mqtt in a small process of its own, feeding the gateway through a pipe.
 
-paho spends about 90 µs of Python per message (packet parsing, callbacks, locks); in the gateway's
+paho spends 80-90 µs of Python per message (packet parsing, callbacks, locks); in the gateway's
 process that competes for the one GIL with decoding, formatting and the spool. In its own process it
 runs on another core, and the gateway reads finished messages from a pipe in large chunks.
 
-Run by `MqttSource` as `python -m edge_gateway.receiver`, never by hand. It imports only paho and
-the standard library, so it stays small (about 20 MB resident).
+Started as `python -m edge_gateway.receiver` by `spawn()`, never by hand: `yukimizu gateway` starts
+it before importing the rest of the gateway (their start-ups overlap), `MqttSource` starts another if
+it dies. It imports only paho and the standard library, so it stays small (about 22 MB resident).
 
 stdin: one JSON line with the settings, then acknowledgement records (connection generation, mid, qos).
 stdout: frames, each a FRAME header then topic and payload bytes. A message frame carries the
@@ -29,7 +30,8 @@ if TYPE_CHECKING:  # the gateway imports this module (frames, spawn) but never p
 
     from .settings import MqttSettings
 
-# kind (0 message, 1 event), generation, mid, qos, received_s, topic bytes, payload bytes
+# kind (0 message, 1 event), generation, mid, qos, received_s (for an event: when it happened),
+# then the byte counts of the topic and the payload that follow
 FRAME = struct.Struct("<BIHBdHI")
 ACK = struct.Struct("<IHB")  # generation, mid, qos
 MESSAGE, EVENT = 0, 1
