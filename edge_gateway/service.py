@@ -1,6 +1,7 @@
 """The gateway service: wires the MQTT source, the intake, the spool, the flusher and the health side.
 
-Threads: paho's network loop (receives), the intake (group commits, then PUBACKs), the flusher
+Processes and threads: paho runs in the receiver process (`receiver.py`); here a reader thread takes
+its frames, the intake makes group commits and then asks it for the PUBACKs, the flusher
 (spool to InfluxDB), the health HTTP server; the main thread supervises: registry refresh, the
 `gateway` measurement, the silence alarm and the systemd watchdog.
 """

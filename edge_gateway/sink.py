@@ -47,7 +47,7 @@ class V1Sink:
     """InfluxDB /write (1.x API) over the standard library's http.client with a kept-alive connection.
 
     Why not httpx: memory. On a Pi Zero 2 W (512 MB) importing httpx adds ~11 MB of RSS to the gateway
-    process for this one POST endpoint, while http.client and ssl are loaded anyway (http.server, paho-mqtt).
+    process for this one POST endpoint, while http.client is loaded anyway (by http.server, for health).
     """
 
     def __init__(self, s: InfluxSettings):
