@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 from typing import IO, TYPE_CHECKING, Any
 
@@ -35,8 +36,46 @@ if TYPE_CHECKING:  # the gateway imports this module (frames, spawn) but never p
 FRAME = struct.Struct("<BIHBdHI")
 ACK = struct.Struct("<IHB")  # generation, mid, qos
 MESSAGE, EVENT = 0, 1
+# Frames reach the gateway this long after the first of them at most (sooner at 64 KB): one pipe
+# write per message would wake the gateway's reader thousands of times a second, and each wake-up
+# takes the GIL from its intake. A few ms of delay is invisible.
 FLUSH_S = 0.003
 F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe lets one read of the gateway take a thousand messages
+
+
+class ReadAhead:
+    """A broker socket whose small reads are served from one large `recv`.
+
+    paho reads each packet's fixed header a byte at a time, one system call per byte: four calls for
+    every message. paho asks `pending()` before it waits in select, so bytes held here are never left
+    waiting for the next packet to arrive."""
+
+    __slots__ = ("buf", "pos", "sock")
+
+    def __init__(self, sock: Any):
+        self.sock = sock
+        self.buf = b""
+        self.pos = 0
+
+    def recv(self, n: int) -> bytes:
+        """Up to `n` bytes: from the buffer, or from one `recv` of at least 64 KB."""
+        pos = self.pos
+        if pos >= len(self.buf):
+            data = self.sock.recv(max(n, 65536))
+            if len(data) <= n:
+                return data
+            self.buf = data
+            pos = 0
+        self.pos = pos + n
+        return self.buf[pos:pos + n]
+
+    def pending(self) -> int:
+        """Bytes received but not yet read, here and in a TLS layer below."""
+        inner = getattr(self.sock, "pending", None)
+        return len(self.buf) - self.pos + (inner() if inner else 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
 
 
 class Receiver:
@@ -47,10 +86,11 @@ class Receiver:
 
         self.cfg = cfg
         self.out = os.fdopen(out_fd, "wb", buffering=1 << 16)
-        self.out_lock = threading.Lock()  # paho's thread writes messages; the ack thread may write events
         self.generation = 0
         self.connected = False
-        self.unflushed = threading.Event()
+        self.unflushed_at = 0.0  # monotonic time of the first frame not yet handed to the gateway
+        self.retry_at = 0.0
+        self.retry_s = 1.0
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg["client_id"], clean_session=False,
                         protocol=mqtt.MQTTv311, manual_ack=True)
         if cfg["username"]:
@@ -59,7 +99,9 @@ class Receiver:
             import ssl
 
             c.tls_set(ca_certs=cfg["ca_file"] or None, cert_reqs=ssl.CERT_REQUIRED)
-        c.reconnect_delay_set(1, cfg["reconnect_max_s"])
+        if hasattr(c, "_create_socket"):  # paho 2.x's one place a socket is made; without it, plain reads
+            make = c._create_socket
+            c._create_socket = lambda: ReadAhead(make())  # type: ignore[method-assign]
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
@@ -68,29 +110,17 @@ class Receiver:
 
     def _send(self, kind: int, mid: int, qos: int, topic: bytes, payload: bytes) -> None:
         head = FRAME.pack(kind, self.generation, mid, qos, time.time(), len(topic), len(payload))
-        with self.out_lock:
-            try:
-                self.out.write(head)
-                self.out.write(topic)
-                self.out.write(payload)
-            except OSError:
-                os._exit(0)  # the gateway is gone (killed): nothing here is acknowledged, the broker keeps it all
-        if not self.unflushed.is_set():
-            self.unflushed.set()
-
-    def flush_after(self, delay_s: float) -> None:
-        """Hand the gateway what arrived, `delay_s` after the first unflushed message (sooner at 64 KB).
-
-        One pipe write per message would wake the gateway's reader thread thousands of times a
-        second, and each wake-up takes the GIL from the intake. A few ms of delay is invisible."""
-        while True:
-            self.unflushed.wait()
-            time.sleep(delay_s)
-            with self.out_lock:
-                self.unflushed.clear()
-                self._flush()
+        try:
+            self.out.write(head)
+            self.out.write(topic)
+            self.out.write(payload)
+        except OSError:
+            os._exit(0)  # the gateway is gone (killed): nothing here is acknowledged, the broker keeps it all
+        if not self.unflushed_at:
+            self.unflushed_at = time.monotonic()
 
     def _flush(self) -> None:
+        self.unflushed_at = 0.0
         try:
             self.out.flush()
         except OSError:
@@ -98,8 +128,7 @@ class Receiver:
 
     def _event(self, **what: Any) -> None:
         self._send(EVENT, 0, 0, json.dumps(what).encode(), b"")
-        with self.out_lock:
-            self._flush()
+        self._flush()
 
     def _on_connect(self, c: mqtt.Client, _u: Any, flags: Any, rc: Any, _p: Any = None) -> None:
         if rc.is_failure:
@@ -107,6 +136,7 @@ class Receiver:
             return
         self.generation = (self.generation + 1) & 0xFFFFFFFF
         self.connected = True
+        self.retry_s = 1.0
         self._event(event="connected", session_present=bool(getattr(flags, "session_present", False)))
         c.subscribe(self.cfg["subscription"], qos=1)
 
@@ -116,25 +146,84 @@ class Receiver:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         self.connected = False
+        self._back_off()
         self._event(event="disconnected", reason=str(rc))
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self._send(MESSAGE, msg.mid, msg.qos, msg._topic, msg.payload)
 
-    def serve_acks(self, in_fd: int) -> None:
-        """PUBACK what the gateway committed, until stdin closes. Acks for an older connection are dropped:
-        the broker redelivers those messages itself after a reconnect."""
+    def _acks(self, data: bytes) -> bytes:
+        """PUBACK the committed messages in `data`; return a trailing partial record. Acks for an older
+        connection are dropped: the broker redelivers those messages itself after a reconnect."""
+        n = len(data) - len(data) % ACK.size
+        if self.connected:
+            gen, ack = self.generation, self.client.ack
+            for g, mid, qos in ACK.iter_unpack(data[:n]):
+                if g == gen:
+                    ack(mid, qos)
+        return data[n:]
+
+    def _connect(self) -> None:
+        try:
+            self.client.reconnect()
+        except OSError:  # broker down or unreachable
+            self._back_off()
+
+    def _back_off(self) -> None:
+        """Wait before the next connect, twice as long each time until a CONNACK, like paho's own loop."""
+        self.retry_at = time.monotonic() + self.retry_s
+        self.retry_s = min(self.retry_s * 2, float(self.cfg["reconnect_max_s"]))
+
+    def _write(self, sock: Any) -> None:
+        """Send what paho queued (PUBACKs, mostly) as few TCP segments, not one per 4-byte packet."""
+        cork = getattr(socket, "TCP_CORK", None)
+        if cork is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+        self.client.loop_write()
+        if cork is not None and self.client.socket() is sock:
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
+
+    def serve(self, in_fd: int) -> None:
+        """Run paho's network loop and read acknowledgements, both in this one thread, until stdin closes.
+
+        One thread, not paho's loop thread plus an acknowledgement thread: with three threads, handing
+        the GIL back and forth cost more system calls than the messages themselves."""
+        c = self.client
+        c.on_socket_register_write = lambda *_: None  # ack() queues its PUBACK; `_write` sends them together
         rest = b""
+        misc_at = 0.0
         while True:
-            chunk = os.read(in_fd, 1 << 16)
-            if not chunk:
-                return
-            data = rest + chunk
-            n = len(data) - len(data) % ACK.size
-            for gen, mid, qos in ACK.iter_unpack(data[:n]):
-                if gen == self.generation and self.connected:
-                    self.client.ack(mid, qos)
-            rest = data[n:]
+            now = time.monotonic()
+            sock = c.socket()
+            if sock is None and now >= self.retry_at:
+                self._connect()
+                sock = c.socket()
+            timeout = misc_at - now
+            if self.unflushed_at:
+                timeout = min(timeout, self.unflushed_at + FLUSH_S - now)
+            if sock is None:
+                timeout = min(timeout, self.retry_at - now)
+            r, _, _ = select.select([in_fd] if sock is None else [in_fd, sock],
+                                    [sock] if sock is not None and c.want_write() else [], [], max(timeout, 0.0))
+            if in_fd in r:
+                chunk = os.read(in_fd, 1 << 16)
+                if not chunk:
+                    return
+                rest = self._acks(rest + chunk)
+            if sock is not None and sock in r:
+                c.loop_read()
+                pending = getattr(sock, "pending", None)
+                while pending is not None and c.socket() is sock and pending():
+                    c.loop_read()  # the packets already read ahead: paho takes one per call
+            sock = c.socket()
+            if sock is not None and c.want_write():
+                self._write(sock)
+            now = time.monotonic()
+            if now >= misc_at:
+                c.loop_misc()  # keepalive pings, and noticing a broker gone silent
+                misc_at = now + 1.0
+            if self.unflushed_at and now - self.unflushed_at >= FLUSH_S:
+                self._flush()
 
 
 def spawn(s: MqttSettings) -> subprocess.Popen[bytes]:
@@ -179,13 +268,12 @@ def main() -> None:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print must not corrupt the frames
     r = Receiver(cfg, out_fd)
     r.client.connect_async(cfg["host"], cfg["port"], keepalive=cfg["keepalive_s"])
-    r.client.loop_start()
-    threading.Thread(target=r.flush_after, args=(FLUSH_S,), name="flush", daemon=True).start()
     try:
-        r.serve_acks(stdin.fileno())
+        r.serve(stdin.fileno())
     finally:
-        r.client.disconnect()
-        r.client.loop_stop()
+        if r.client.socket() is not None:
+            r.client.disconnect()
+            r.client.loop_write()
 
 
 if __name__ == "__main__":
