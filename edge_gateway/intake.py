@@ -4,7 +4,7 @@ Each message is checked against the registry, decoded with the wire contract, de
 (device_id, seq) and turned into line protocol with the registry's tags. Messages that cannot be
 stored go to the dead-letter table with the reason; per-field and per-reading rejections are
 counted by code. All of it, counters and dedup keys included, commits in one transaction per batch
-(rows written with one statement each, not one per message), and only after that commit are the
+(spool rows of many messages each, written with one statement), and only after that commit are the
 batch's messages acknowledged to the broker.
 """
 from __future__ import annotations
@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from .mqtt_source import MqttSource
 
 log = logging.getLogger("edge_gateway.intake")
+
+# One spool row holds the readings of many messages, in arrival order: the flusher then reads and
+# deletes a few large rows per batch instead of one row per message (SQLite's cost is per row).
+ROW_MAX_LINES = 1000
 
 
 @dataclass(slots=True)
@@ -66,13 +70,20 @@ class BatchResult:
 class Intake:
     """Turns batches of messages into spool transactions."""
 
-    def __init__(self, spool: Spool, registry: Registry, settings: SpoolSettings, pool: DecoderPool | None = None):
+    def __init__(self, spool: Spool, registry: Registry, settings: SpoolSettings, pool: DecoderPool | None = None,
+                 row_lines: int = ROW_MAX_LINES):
+        """`row_lines`: readings per spool row at most (the service passes the InfluxDB batch size, if smaller)."""
         self.spool = spool
         self.registry = registry
         self.s = settings
         self.pool = pool
         self._rows: list[tuple[float, int, int, str]] = []  # this transaction's spool rows, not yet written
         self._held_bytes = 0  # spool bytes, counting those rows
+        self.row_lines = row_lines
+        self.row_bytes = max(1, settings.max_bytes // 16)  # so drop_oldest never has to drop more than this
+        self._chunk: list[str] = []  # the bodies of the messages in the row being filled
+        self._chunk_lines = self._chunk_bytes = 0
+        self._chunk_s = 0.0  # when its first message arrived
 
     def _dead(self, m: Incoming, code: str, reason: str, c: Counter[str]) -> None:
         self.spool.dead_letter(m.received_s, m.topic, code, reason, m.payload,
@@ -129,6 +140,8 @@ class Intake:
         sp.begin()
         try:
             self._rows = []
+            self._chunk = []
+            self._chunk_lines = self._chunk_bytes = 0
             self._held_bytes = self._held()
             for i, p in enumerate(prepared):
                 if self.s.when_full is WhenFull.BLOCK and self._held_bytes >= self.s.max_bytes:
@@ -182,11 +195,26 @@ class Intake:
             c["dropped_oldest"] += lost_lines
             self._held_bytes -= freed
         sp.seen.add(p.device_id, seqs, hour_of(p.msg.received_s))
-        self._rows.append((p.msg.received_s, len(lines), n_bytes, body))
+        if self._chunk:
+            n_bytes += 1  # the newline between this message's lines and the previous one's
+        else:
+            self._chunk_s = p.msg.received_s
+        self._chunk.append(body)
+        self._chunk_lines += len(lines)
+        self._chunk_bytes += n_bytes
         self._held_bytes += n_bytes
+        if self._chunk_lines >= self.row_lines or self._chunk_bytes >= self.row_bytes:
+            self._close_row()
         c["spooled"] += len(lines)
 
+    def _close_row(self) -> None:
+        if self._chunk:
+            self._rows.append((self._chunk_s, self._chunk_lines, self._chunk_bytes, "\n".join(self._chunk)))
+            self._chunk = []
+            self._chunk_lines = self._chunk_bytes = 0
+
     def _write_rows(self) -> None:
+        self._close_row()
         if self._rows:
             self.spool.append(self._rows)
             self._rows = []

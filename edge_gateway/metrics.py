@@ -75,7 +75,6 @@ def snapshot(counters: dict[str, int], gauges: Gauges, oldest_received_s: float 
         "dropped_newest": counters.get("dropped_newest", 0),
         "spool_full_waits": counters.get("spool_full_waits", 0),
         "spool_depth_lines": counters.get("spool_lines", 0),
-        "spool_depth_msgs": counters.get("spool_rows", 0),
         "spool_bytes": counters.get("spool_bytes", 0),
         "spool_age_s": round(now - oldest_received_s, 3) if oldest_received_s is not None else 0.0,
         "queue_depth_msgs": gauges.queue_depth,

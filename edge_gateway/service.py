@@ -18,7 +18,7 @@ from . import systemd
 from .decoding import DecoderPool
 from .flusher import Flusher
 from .health import HealthServer
-from .intake import Intake, IntakeWorker
+from .intake import ROW_MAX_LINES, Intake, IntakeWorker
 from .metrics import Gauges, gateway_line, snapshot
 from .mqtt_source import MqttSource
 from .registry import Registry
@@ -76,8 +76,8 @@ class Gateway:
         sink = make_sink(s.influxdb)
         health_sink = make_sink(s.influxdb)
         pool = DecoderPool(s.intake.workers) if s.intake.workers else None
-        worker = IntakeWorker(Intake(spool_w, self.registry, s.spool, pool), source, s.spool,
-                              s.registry.require_known_devices)
+        intake = Intake(spool_w, self.registry, s.spool, pool, row_lines=min(ROW_MAX_LINES, s.influxdb.batch_size))
+        worker = IntakeWorker(intake, source, s.spool, s.registry.require_known_devices)
         flusher = Flusher(spool_f, sink, s.influxdb, s.spool, self.gauges, self.stop_event, self.wake_flusher)
         intake_thread = threading.Thread(target=self._guard, args=(worker.run,), name="intake", daemon=True)
         if s.health.port:

@@ -1,8 +1,8 @@
 """The on-disk spool: SQLite in WAL mode between the broker's PUBACK and InfluxDB's confirmation.
 
-One row per MQTT message holds that message's accepted readings as line protocol. The intake adds
-rows in group commits (many messages per transaction, one fsync) and only then acknowledges them to
-the broker; the flusher reads the oldest rows, writes them to InfluxDB and deletes them only after
+Each row holds the accepted readings of up to a thousand messages as line protocol, in arrival
+order. The intake adds rows in group commits (many messages per transaction, one fsync) and only
+then acknowledges the messages to the broker; the flusher reads the oldest rows, writes them to InfluxDB and deletes them only after
 InfluxDB confirmed. Dedup keys (`dedup.SeenRuns`), the dead-letter table and every counter live in
 the same file and change in the same transactions, so a kill -9 at any instant leaves them
 consistent with the spool.
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, n INTEGER NOT NULL) W
 
 
 class SpoolRow(NamedTuple):
-    """One spooled message: its readings as line protocol (one line each)."""
+    """Spooled messages' readings as line protocol (one line each); received_s is the first message's."""
 
     id: int
     received_s: float
