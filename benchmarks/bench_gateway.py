@@ -4,9 +4,9 @@
 
 Own Mosquitto and InfluxDB 1.x on free loopback ports in a temp folder. Three ways from MQTT to
 queryable in InfluxDB, each draining the same pre-queued backlog (200 devices, 10 readings per
-message) from a persistent session, clock running from connect until a count query sees every reading
-(for the gateway, from its health endpoint answering: start-up and imports done, broker connect next;
-or from its receiver's broker connection, if that came first):
+message) from a persistent session, clock running from its broker connection until a count query sees
+every reading (for the gateway, its receiver process's connection: the first moment it can work, even
+if the gateway's own imports are still running then):
   * the gateway (subprocess with its MQTT receiver process; durability on: spool fsync per group
     commit, PUBACK after commit);
   * a naive subscriber: one HTTP /write per message (what a quick script or a per-message flow does);
@@ -139,17 +139,20 @@ def launch_gateway(cfg: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def wait_health(p: subprocess.Popen[bytes], port: int, log: Path, subscribed: bool) -> float:
-    """Wait until the gateway's health endpoint answers (and, if asked, its subscription is active);
-    return the monotonic time the gateway was ready to take messages: when the endpoint first
-    answered, with Python's start-up and imports behind it, or earlier if its receiver process (started
-    before the gateway's own imports) had already connected to the broker by then."""
+    """Wait until the gateway's health endpoint answers and shows a broker connection (and, if asked,
+    an active subscription); return the monotonic time that connection was made.
+
+    The connection is the gateway's first moment of work, as `connect()` is the naive subscriber's.
+    The receiver process starts before the gateway's own imports: when it connects first, the time
+    those imports still take is counted; when the endpoint answers first, the gateway only waits."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             now = time.monotonic()
             h = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).json()
-            if h.get("mqtt_subscribed") or not subscribed:
-                return now - (h.get("mqtt_connection_age_s") or 0.0)
+            age_s = h.get("mqtt_connection_age_s")
+            if age_s is not None and (h.get("mqtt_subscribed") or not subscribed):
+                return now - age_s
         except httpx.HTTPError:
             pass
         time.sleep(0.005)
@@ -217,7 +220,7 @@ def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tupl
     procs: list[subprocess.Popen[bytes]] = []
     try:
         procs = [launch_gateway(cfg, root / f"gateway-{i}.log") for i, (cfg, _port) in enumerate(cfgs)]
-        # The clock starts when the first gateway is ready to connect: start-up is not throughput.
+        # The clock starts when the first gateway's receiver connects: start-up is not throughput.
         t0 = min(wait_health(p, port, root / f"gateway-{i}.log", subscribed=False)
                  for i, (p, (_cfg, port)) in enumerate(zip(procs, cfgs)))
         def split() -> dict[str, float]:

@@ -29,9 +29,12 @@ def _store(runs: SeenRuns, db: sqlite3.Connection, device: str, seqs: list[int],
     return keep
 
 
-# A message: (device, seqs, what happens after it). Seqs mostly rise, with replays, gaps and repeats.
+# A message: (device, seqs, what happens after it). Seqs mostly rise, with replays, gaps and repeats;
+# half are consecutive runs, as devices send them (the fast paths), overlapping what came before or not.
+seq_lists = st.one_of(st.lists(st.integers(0, 60), min_size=1, max_size=8),
+                      st.builds(lambda lo, n: list(range(lo, lo + n)), st.integers(0, 60), st.integers(1, 10)))
 messages = st.lists(st.tuples(st.sampled_from(["a", "b"]),
-                              st.lists(st.integers(0, 60), min_size=1, max_size=8),
+                              seq_lists,
                               st.sampled_from(["commit", "commit", "commit", "rollback", "reopen", "next_hour"])),
                     min_size=1, max_size=40)
 
