@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from .metrics import Gauges
 from .settings import InfluxSettings, SpoolSettings
@@ -27,6 +28,10 @@ def backoff_s(attempt: int, min_ms: int, max_ms: int, rng: random.Random) -> flo
     """Delay before retry number `attempt` (1, 2, ...): capped exponential with "equal jitter"."""
     cap_ms = min(max_ms, min_ms * 2 ** min(attempt - 1, 30))
     return (cap_ms / 2 + rng.uniform(0, cap_ms / 2)) / 1000
+
+
+class _Halted(Exception):
+    """A queued write not sent because the one before it failed."""
 
 
 class Flusher(threading.Thread):
@@ -46,29 +51,27 @@ class Flusher(threading.Thread):
         self.attempt = 0
         self.heartbeat_s = time.monotonic()
         self.confirmed: list[SpoolRow] = []  # written to InfluxDB, not yet deleted from the spool
-        self.ahead: list[SpoolRow] = []  # the batch after the one in flight, read while InfluxDB worked
+        # Batches handed to the one writer thread, oldest first: the one InfluxDB is working on and
+        # the next, queued so the writer sends it the moment the first is answered.
+        self.inflight: deque[tuple[list[SpoolRow], Future[float]]] = deque()
+        self.halted = False  # set by the writer when a write fails: it sends nothing more until cleared
+        self.idle_s = 0.0
         self.http = ThreadPoolExecutor(max_workers=1, thread_name_prefix="influx-write")
 
     def run(self) -> None:
         """Loop until stopped; never raises (errors are logged and retried)."""
-        interval_s = self.s.flush_interval_ms / 1000
         while not self.stop_event.is_set():
             self.heartbeat_s = time.monotonic()
             try:
-                rows, self.ahead = self.ahead, []
-                if sum(r.n_lines for r in rows) < self.s.batch_size:  # not a full batch read ahead: look again
-                    after = self.confirmed[-1].id if self.confirmed else 0
-                    rows = self.spool.oldest(self.s.batch_size, after_id=after)
-                n = sum(r.n_lines for r in rows)
-                wait_s = rows[0].received_s + interval_s - time.time() if rows else interval_s
-                if not rows or (n < self.s.batch_size and wait_s > 0):
+                self._fill()
+                if not self.inflight:
                     self._delete_confirmed()  # nothing to overlap it with: do it now
                     # Not a full batch yet: give the stream a moment to fill it, and look again as soon
                     # as the intake commits more (a backlog fills a batch in milliseconds).
-                    self.wake.wait(max(min(wait_s, interval_s), 0.05) if rows else max(interval_s, 0.05))
+                    self.wake.wait(self.idle_s)
                     self.wake.clear()
                     continue
-                self._flush(rows)
+                self._finish_oldest()
             except SinkError as e:
                 self.attempt += 1
                 delay = backoff_s(self.attempt, self.s.retry_min_ms, self.s.retry_max_ms, self.rng)
@@ -77,41 +80,71 @@ class Flusher(threading.Thread):
                     "event": "write_retry", "error": str(e)[:300], "attempt": self.attempt, "retry_in_s": round(delay, 2)})
                 self.stop_event.wait(delay)
             except Exception as e:  # a spool (disk) problem: say so, wait, try again
+                self._abandon()
                 self.gauges.error(f"spool: {type(e).__name__}: {e}")
                 log.exception("flusher error", extra={"event": "flusher_error"})
                 self.stop_event.wait(1.0)
         try:
+            while self.inflight:  # what InfluxDB confirms before we stop is deleted now, not resent
+                self._finish_oldest()
             self._delete_confirmed()
-        except Exception:  # the rows are resent after the restart: InfluxDB overwrites them with the same values
-            log.exception("could not delete the last confirmed batch", extra={"event": "flusher_error"})
+        except (SinkError, sqlite3.Error) as e:  # resent after the restart: InfluxDB overwrites them with the same values
+            self._abandon()
+            log.warning("stopped with batches still in the spool", extra={"event": "flusher_stop", "error": str(e)[:300]})
         self.http.shutdown(wait=False)
 
-    def _flush(self, rows: list[SpoolRow]) -> None:
-        # Each row's body is already its lines joined by newlines: join rows, no re-splitting.
-        body = "\n".join(r.body for r in rows)
-        # InfluxDB works on this batch while the previous one is deleted here (a commit, an fsync) and
-        # the next one is read: one request at a time, in spool order, but InfluxDB does not wait for our disk.
-        pending = self.http.submit(self.sink.write, body)
+    def _fill(self) -> None:
+        """Hand the writer the next batches, up to two, each full or waited for long enough."""
+        interval_s = self.s.flush_interval_ms / 1000
+        while len(self.inflight) < 2:
+            last = self.inflight[-1][0] if self.inflight else self.confirmed
+            rows = self.spool.oldest(self.s.batch_size, after_id=last[-1].id if last else 0)
+            if not rows:
+                self.idle_s = max(interval_s, 0.05)
+                return
+            wait_s = rows[0].received_s + interval_s - time.time()
+            if sum(r.n_lines for r in rows) < self.s.batch_size and wait_s > 0:
+                self.idle_s = max(min(wait_s, interval_s), 0.05)
+                return
+            # Each row's body is already its lines joined by newlines: join rows, no re-splitting.
+            body = "\n".join(r.body for r in rows)
+            self.inflight.append((rows, self.http.submit(self._write, body)))
+
+    def _write(self, body: str) -> float:
+        """In the writer thread: one request, unless an earlier one failed (order is kept)."""
+        if self.halted:
+            raise _Halted
         try:
-            self._delete_confirmed()
-            self.ahead = self.spool.oldest(self.s.batch_size, after_id=rows[-1].id)
+            return self.sink.write(body)
         except BaseException:
-            self.ahead = []
-            pending.exception()  # never leave a request in flight behind; this batch is sent again
+            self.halted = True
             raise
+
+    def _finish_oldest(self) -> None:
+        """Wait for the oldest batch in flight; deleting the one before meanwhile (a commit, an fsync)."""
+        rows, pending = self.inflight[0]
+        self._delete_confirmed()
         try:
             latency_ms = pending.result()
         except BaseException as e:
-            self.ahead = []  # this batch is retried (or taken apart) before anything after it
+            self._abandon()  # the batches after it were not sent; they follow once this one is through
             if isinstance(e, SinkError) and e.bad_batch:
                 self._isolate(rows, e)
                 return
             raise
+        self.inflight.popleft()
         self.confirmed = rows
         self.gauges.written(latency_ms, sum(r.n_lines for r in rows))
         if self.attempt:
             log.info("InfluxDB writes resumed", extra={"event": "write_resumed", "after_attempts": self.attempt})
         self.attempt = 0
+
+    def _abandon(self) -> None:
+        """Wait out the writer and forget what was in flight: it is read from the spool again."""
+        for _rows, pending in self.inflight:
+            pending.exception()
+        self.inflight.clear()
+        self.halted = False
 
     def _delete_confirmed(self) -> None:
         """Delete (and count as written) the batch InfluxDB confirmed last."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
-from gateway_harness import soil_lines, stored, wait_for
+from gateway_harness import BASE_T_UNIX_S, soil_lines, stored, wait_for
 
 from edge_gateway.flusher import Flusher
 from edge_gateway.metrics import Gauges
@@ -84,4 +84,40 @@ def test_influxdb_stopped_while_a_deep_spool_drains_skips_nothing_and_writes_eac
     c = intake_side.counters()
     assert c["written"] == N_DEVICES * MSGS_PER_DEVICE * 10, "each line counted written once"
     assert c["spool_rows"] == 0 and c["spool_bytes"] == 0
+    db.close()
+
+
+def test_a_refused_batch_is_taken_apart_before_the_batch_queued_after_it_is_sent(make_influxdb, tmp_path):
+    # InfluxDB 1.x fixes a field's type per shard: after a string level_cm, a float level_cm is a
+    # "field type conflict" (HTTP 400) for the batch holding it, while the batch after it is fine.
+    server = make_influxdb()
+    db = InfluxV1(server.url, "yukimizu")
+    db.create_database()
+    t_ms = (BASE_T_UNIX_S + 5) * 1000
+    db.write([f'water,device_id=paddy-00,site=goshogawara level_cm="dry" {t_ms}'])
+    path = tmp_path / "spool.sqlite3"
+    intake_side = Spool(path)
+    conflict = f"water,device_id=paddy-00,site=goshogawara level_cm=5.5 {t_ms}"
+    bodies = [soil_lines("ord-00", range(0, 10)) + "\n" + conflict, soil_lines("ord-00", range(10, 20)),
+              soil_lines("ord-00", range(20, 30))]
+    intake_side.begin()
+    intake_side.append([(time.time() - 60, b.count("\n") + 1, len(b), b) for b in bodies])
+    intake_side.commit()
+
+    influx = InfluxSettings(url=server.url, database="yukimizu", batch_size=10, flush_interval_ms=50,
+                            retry_min_ms=50, retry_max_ms=200, timeout_ms=5000)
+    stop, wake = threading.Event(), threading.Event()
+    sink = RecordingSink(influx)
+    flusher = Flusher(Spool(path), sink, influx, SpoolSettings(path=path), Gauges(), stop, wake)
+    flusher.start()  # two batches go to the writer at once: the refused one, and the next one queued
+    try:
+        wait_for(lambda: intake_side.counters()["spool_lines"] == 0, 30, "the spool to drain")
+    finally:
+        stop.set()
+        wake.set()
+        flusher.join(10)
+    assert seqs_in_write_order(sink.confirmed)["ord-00"] == list(range(30)), \
+        "the refused batch's good lines reach InfluxDB before anything queued after it"
+    assert [d.code for d in intake_side.dead_letters()] == ["influx_refused"]
+    assert stored(db) == {("ord-00", q): 20 + q / 4 for q in range(30)}
     db.close()
