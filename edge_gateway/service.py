@@ -70,8 +70,9 @@ class Gateway:
         source = MqttSource(s.mqtt, self.gauges, self._receiver)
         source.start()
         spool_w = Spool(s.spool.path, synchronous=s.spool.synchronous)
-        spool_f = Spool(s.spool.path, synchronous=s.spool.synchronous)
-        self._read_spool = Spool(s.spool.path, synchronous=s.spool.synchronous)
+        # The flusher reads each row once and the health reader only counters: small caches, less RSS.
+        spool_f = Spool(s.spool.path, synchronous=s.spool.synchronous, cache_kb=256)
+        self._read_spool = Spool(s.spool.path, synchronous=s.spool.synchronous, cache_kb=256)
         self.registry.refresh()
         sink = make_sink(s.influxdb)
         health_sink = make_sink(s.influxdb)

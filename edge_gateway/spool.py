@@ -64,7 +64,8 @@ class DeadLetter:
 class Spool:
     """One connection to the spool file. Each thread opens its own; SQLite serialises the writers."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "full"):
+    def __init__(self, path: str | Path, *, synchronous: str = "full", cache_kb: int = 2000):
+        """`cache_kb`: SQLite's page cache for this connection (its default is 2 MB)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per group commit.
@@ -73,6 +74,7 @@ class Spool:
         # FULL: a committed (and therefore acknowledged) message survives a power cut, not only kill -9.
         self.db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
         self.db.execute("PRAGMA busy_timeout=30000")
+        self.db.execute(f"PRAGMA cache_size=-{int(cache_kb)}")
         self.db.executescript(_SCHEMA)
         self.seen = SeenRuns(self.db)
 
