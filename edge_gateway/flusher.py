@@ -1,6 +1,7 @@
 """The flusher: oldest spooled readings to InfluxDB in batches, deleted only after InfluxDB confirms.
 
-A batch goes out when `batch_size` lines are waiting or the oldest has waited `flush_interval_ms`.
+A batch goes out when it is full (`batch_size` lines, or as many whole spool rows as fit) or its
+oldest line has waited `flush_interval_ms`.
 A failed write is retried (same batch, same order) after an exponential backoff with jitter, for as
 long as it takes: hours offline just means a deeper spool. A batch InfluxDB refuses as bad data
 (HTTP 400) is split row by row and then in halves down to single lines, so one bad line goes to the
@@ -98,12 +99,12 @@ class Flusher(threading.Thread):
         interval_s = self.s.flush_interval_ms / 1000
         while len(self.inflight) < 2:
             last = self.inflight[-1][0] if self.inflight else self.confirmed
-            rows = self.spool.oldest(self.s.batch_size, after_id=last[-1].id if last else 0)
+            rows, full = self.spool.oldest(self.s.batch_size, after_id=last[-1].id if last else 0)
             if not rows:
                 self.idle_s = max(interval_s, 0.05)
                 return
             wait_s = rows[0].received_s + interval_s - time.time()
-            if sum(r.n_lines for r in rows) < self.s.batch_size and wait_s > 0:
+            if not full and wait_s > 0:
                 self.idle_s = max(min(wait_s, interval_s), 0.05)
                 return
             # Each row's body is already its lines joined by newlines: join rows, no re-splitting.

@@ -137,22 +137,25 @@ class Spool:
         )
 
     # -- flusher side -------------------------------------------------------------------------
-    def oldest(self, max_lines: int, after_id: int = 0) -> list[SpoolRow]:
-        """The oldest rows (after row `after_id`) holding up to `max_lines` lines (at least one row if any)."""
+    def oldest(self, max_lines: int, after_id: int = 0) -> tuple[list[SpoolRow], bool]:
+        """The oldest rows (after row `after_id`) holding up to `max_lines` lines (at least one row if
+        any), and whether that is a full batch: `max_lines` reached, or the next row would not fit."""
         out: list[SpoolRow] = []
         total = 0
+        full = False
         cur = self.db.execute("SELECT id, received_s, n_lines, n_bytes, body FROM spool WHERE id > ? ORDER BY id",
                               (after_id,))
         make = SpoolRow._make
         try:
             for row in cur:
                 if out and total + row[2] > max_lines:
+                    full = True
                     break
                 out.append(make(row))
                 total += row[2]
         finally:
             cur.close()
-        return out
+        return out, full or total >= max_lines
 
     def delete_written(self, rows: Iterable[SpoolRow], extra: Mapping[str, int] | None = None) -> None:
         """Delete rows InfluxDB confirmed and count them as written, in one transaction.
