@@ -69,18 +69,22 @@ class Gateway:
         # unacknowledged, in the queue.
         source = MqttSource(s.mqtt, self.gauges, self._receiver)
         source.start()
+        # Then the intake, before the flusher, the sinks and the health endpoint: on a restart with a
+        # backlog, messages are waiting in the receiver's pipe by now, and committing them to the
+        # spool (so the broker can let go of them) is what everything else waits for.
         spool_w = Spool(s.spool.path, synchronous=s.spool.synchronous)
-        # The flusher reads each row once and the health reader only counters: small caches, less RSS.
-        spool_f = Spool(s.spool.path, synchronous=s.spool.synchronous, cache_kb=256)
-        self._read_spool = Spool(s.spool.path, synchronous=s.spool.synchronous, cache_kb=256)
         self.registry.refresh()
-        sink = make_sink(s.influxdb)
-        health_sink = make_sink(s.influxdb)
         pool = DecoderPool(s.intake.workers) if s.intake.workers else None
         intake = Intake(spool_w, self.registry, s.spool, pool, row_lines=min(ROW_MAX_LINES, s.influxdb.batch_size))
         worker = IntakeWorker(intake, source, s.spool, s.registry.require_known_devices)
-        flusher = Flusher(spool_f, sink, s.influxdb, s.spool, self.gauges, self.stop_event, self.wake_flusher)
         intake_thread = threading.Thread(target=self._guard, args=(worker.run,), name="intake", daemon=True)
+        intake_thread.start()
+        # The flusher reads each row once and the health reader only counters: small caches, less RSS.
+        spool_f = Spool(s.spool.path, synchronous=s.spool.synchronous, cache_kb=256)
+        self._read_spool = Spool(s.spool.path, synchronous=s.spool.synchronous, cache_kb=256)
+        sink = make_sink(s.influxdb)
+        health_sink = make_sink(s.influxdb)
+        flusher = Flusher(spool_f, sink, s.influxdb, s.spool, self.gauges, self.stop_event, self.wake_flusher)
         if s.health.port:
             self.health = HealthServer(s.health.port, self.snapshot)
             self.health.start()
@@ -92,7 +96,6 @@ class Gateway:
             "influxdb": s.influxdb.url, "api": s.influxdb.api, "spool": str(s.spool.path),
             "spool_depth_lines": snap["spool_depth_lines"], "registry_devices": len(self.registry),
             "health_port": self.health.port if self.health else None})
-        intake_thread.start()
         flusher.start()
         if s.lora.port:
             from .lora import LoraSource  # pyserial only where a receiver is attached
