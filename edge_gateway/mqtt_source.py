@@ -4,8 +4,8 @@ paho-mqtt 2.x with a fixed client id, clean_session=False (the broker keeps our 
 queues QoS 1 messages while we are away) and manual_ack=True (no PUBACK until `ack()`), so a
 message the gateway has not committed to its spool is redelivered after any crash.
 
-paho runs in a receiver process of its own (`receiver.py`: it costs as much CPU per message as
-decoding and spooling do, and one process has one GIL). This module starts it, reads its frames
+paho runs in a receiver process of its own (`receiver.py`: it costs most of what decoding and
+spooling a message cost, and one process has one GIL). This module starts it, reads its frames
 into batches for the intake, and sends back the acknowledgements. If the receiver dies it is started
 again; whatever it had not acknowledged comes again from the broker.
 """
