@@ -10,8 +10,8 @@ import select
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
+from gateway_harness import Message, wait_for
 
 from edge_gateway.intake import Incoming
 from edge_gateway.metrics import Gauges
@@ -38,17 +38,6 @@ def tls_broker(tmp_path: Path):
     b.stop()
 
 
-def publish(port: int, msgs: list[tuple[str, bytes]]) -> None:
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"pub-{time.monotonic_ns()}")
-    c.max_inflight_messages_set(100)
-    c.connect("127.0.0.1", port)
-    c.loop_start()
-    for info in [c.publish(t, p, qos=1) for t, p in msgs]:
-        info.wait_for_publish(30)
-    c.disconnect()
-    c.loop_stop()
-
-
 def take(src: MqttSource, n: int, timeout_s: float = 30) -> list[Incoming]:
     got: list[Incoming] = []
     deadline = time.monotonic() + timeout_s
@@ -62,23 +51,18 @@ def take(src: MqttSource, n: int, timeout_s: float = 30) -> list[Incoming]:
     return got
 
 
-def wait_for(cond, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def test_over_tls_every_size_arrives_in_order_and_only_unacked_messages_come_again(tls_broker):
+def test_over_tls_every_size_arrives_in_order_and_only_unacked_messages_come_again(tls_broker, publisher):
     broker, tls_port, ca = tls_broker
     s = MqttSettings(port=tls_port, tls=True, ca_file=str(ca), client_id="gw-tls")
     src = MqttSource(s, Gauges())
     src.start()
-    wait_for(lambda: src.gauges.mqtt_subscribed)
+    wait_for(lambda: src.gauges.mqtt_subscribed, 15, "the receiver subscribed over TLS")
     # Sizes around the receiver's 64 KB read-ahead and TLS's 16 KB records, and tiny ones between.
     sizes = [1, 200, 16_000, 16_500, 70_000, 65_536, 3, 300_000] + [500] * 300
     sent = [(TOPIC.format(i % 7), bytes([i % 251]) * n) for i, n in enumerate(sizes)]
-    publish(broker.port, sent)
+    pub = publisher(broker.port)
+    pub.publish([Message(t, p, {}) for t, p in sent])
+    pub.wait_acked(len(sent))
     got = take(src, len(sent))
     assert [(m.topic, m.payload) for m in got] == sent
     src.ack(got[:200])
