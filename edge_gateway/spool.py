@@ -3,9 +3,9 @@
 Each row holds the accepted readings of many messages (up to 1,000 lines) as line protocol, in
 arrival order. The intake adds rows in group commits (many messages per transaction, one fsync) and
 only then acknowledges the messages to the broker; the flusher reads the oldest rows, writes them to
-InfluxDB and deletes them only after InfluxDB confirmed. Dedup keys (`dedup.SeenRuns`), the dead-letter table and every counter live in
-the same file and change in the same transactions, so a kill -9 at any instant leaves them
-consistent with the spool.
+InfluxDB and deletes them only after InfluxDB confirmed. Dedup keys (`dedup.SeenRuns`), the
+dead-letter table and every counter live in the same file and change in the same transactions, so a
+kill -9 at any instant leaves them consistent with the spool.
 """
 from __future__ import annotations
 
