@@ -82,6 +82,19 @@ def register_session(port: int, client_id: str, topic: str = "yukimizu/v1/#") ->
     c.loop_stop()
 
 
+def drop_session(port: int, client_id: str) -> None:
+    """End a case's persistent session. Left in place, it would queue every later case's backlog too, and
+    the broker's periodic save of all those queues could land in the middle of a later measurement."""
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    done = threading.Event()
+    c.on_connect = lambda *a: done.set()
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    done.wait(10)
+    c.disconnect()
+    c.loop_stop()
+
+
 def count(db: InfluxV1) -> int:
     r = db.query('SELECT count("seq") FROM "soil"')
     return int(r[0]["values"][0][1]) if r else 0
@@ -235,6 +248,8 @@ def run_gateway(root: Path, broker: Mosquitto, influx: InfluxDB, msgs: list[tupl
         for p in procs:
             p.terminate()
             p.wait()
+        for i in range(processes):
+            drop_session(broker.port, f"bench-{name}-{i}")
     return n / (t1 - t0), rss, n / (used["gateway"] + used["receiver"]), used
 
 
@@ -261,6 +276,7 @@ def run_naive(broker: Mosquitto, influx: InfluxDB, msgs: list[tuple[str, bytes]]
     c.disconnect()
     c.loop_stop()
     http.close()
+    drop_session(broker.port, f"bench-{name}")
     return len(msgs) * READINGS_PER_MSG / (t1 - t0)
 
 
@@ -294,6 +310,7 @@ def run_latency(root: Path, broker: Mosquitto, influx: InfluxDB) -> tuple[float,
     finally:
         p.terminate()
         p.wait()
+        drop_session(broker.port, "bench-latency")
 
 
 def _latency(p: subprocess.Popen[bytes], broker: Mosquitto, db: InfluxV1) -> tuple[float, float, float]:
