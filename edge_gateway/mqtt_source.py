@@ -185,8 +185,11 @@ class MqttSource:
         elif what == "disconnected":
             self.gauges.mqtt_connected = False
             self.gauges.mqtt_subscribed = False
-            log.warning("disconnected from the broker, reconnecting",
-                        extra={"event": "mqtt_disconnected", "reason": ev.get("reason")})
+            # How many messages the connection brought and how long it had been quiet: a broker that
+            # stops delivering shows as a long silence ended by the keepalive, not by the network.
+            log.warning("disconnected from the broker, reconnecting", extra={
+                "event": "mqtt_disconnected", "reason": ev.get("reason"), "messages": ev.get("messages"),
+                "silent_s": ev.get("silent_s")})
         elif what == "refused":
             log.error("broker refused the connection", extra={"event": "mqtt_refused", "reason": ev.get("reason")})
             self.gauges.error(f"MQTT connect refused: {ev.get('reason')}")

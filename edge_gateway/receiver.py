@@ -96,6 +96,8 @@ class Receiver:
         self.unflushed_at = 0.0  # monotonic time of the first frame not yet handed to the gateway
         self.retry_at = 0.0
         self.retry_s = 1.0
+        self.messages = 0  # on the current connection, and when the last one came: said on disconnect
+        self.last_message_at = 0.0
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cfg["client_id"], clean_session=False,
                         protocol=mqtt.MQTTv311, manual_ack=True)
         if cfg["username"]:
@@ -142,6 +144,8 @@ class Receiver:
         self.generation = (self.generation + 1) & 0xFFFFFFFF
         self.connected = True
         self.retry_s = 1.0
+        self.messages = 0
+        self.last_message_at = time.monotonic()
         self._event(event="connected", session_present=bool(getattr(flags, "session_present", False)))
         c.subscribe(self.cfg["subscription"], qos=1)
 
@@ -152,10 +156,12 @@ class Receiver:
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
         self.connected = False
         self._back_off()
-        self._event(event="disconnected", reason=str(rc))
+        self._event(event="disconnected", reason=str(rc), messages=self.messages,
+                    silent_s=round(time.monotonic() - self.last_message_at, 1))
 
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self._send(MESSAGE, msg.mid, msg.qos, msg._topic, msg.payload)
+        self.messages += 1
 
     def _acks(self, data: bytes) -> bytes:
         """PUBACK the committed messages in `data`; return a trailing partial record. Acks for an older

@@ -7,8 +7,10 @@ import json
 import os
 import queue
 import select
+import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gateway_harness import Message, wait_for
@@ -51,6 +53,26 @@ def take(src: MqttSource, n: int, timeout_s: float = 30) -> list[Incoming]:
     return got
 
 
+def read_events(p: subprocess.Popen[bytes], seconds: float, until: str = "") -> list[dict[str, Any]]:
+    """The receiver's event frames (message frames skipped) for `seconds`, or until event `until`."""
+    assert p.stdout is not None
+    events: list[dict[str, Any]] = []
+    data = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not (until and events and events[-1]["event"] == until):
+        if select.select([p.stdout], [], [], 0.1)[0]:
+            data += os.read(p.stdout.fileno(), 1 << 16)
+        while len(data) >= FRAME.size:
+            kind, _g, _m, _q, _t, n_topic, n_payload = FRAME.unpack_from(data)
+            end = FRAME.size + n_topic + n_payload
+            if len(data) < end:
+                break
+            if kind == EVENT:
+                events.append(json.loads(data[FRAME.size:FRAME.size + n_topic]))
+            data = data[end:]
+    return events
+
+
 def test_over_tls_every_size_arrives_in_order_and_only_unacked_messages_come_again(tls_broker, publisher):
     broker, tls_port, ca = tls_broker
     s = MqttSettings(port=tls_port, tls=True, ca_file=str(ca), client_id="gw-tls")
@@ -86,21 +108,8 @@ def test_a_refused_login_is_reported_and_retried_with_backoff_not_in_a_loop(tmp_
     broker = Mosquitto(tmp_path, port=port, config_path=conf).start()
     p = spawn(MqttSettings(port=port, username="gateway", password="wrong", client_id="gw-refused",
                            reconnect_max_s=30))
-    assert p.stdout is not None
-    events, data = [], b""
-    deadline = time.monotonic() + 4.5
     try:
-        while time.monotonic() < deadline:
-            if select.select([p.stdout], [], [], 0.1)[0]:
-                data += os.read(p.stdout.fileno(), 1 << 16)
-            while len(data) >= FRAME.size:
-                kind, _g, _m, _q, _t, n_topic, n_payload = FRAME.unpack_from(data)
-                end = FRAME.size + n_topic + n_payload
-                if len(data) < end:
-                    break
-                if kind == EVENT:
-                    events.append(json.loads(data[FRAME.size:FRAME.size + n_topic])["event"])
-                data = data[end:]
+        events = [e["event"] for e in read_events(p, 4.5)]
     finally:
         p.stdin.close()  # type: ignore[union-attr]
         p.wait(5)
@@ -109,3 +118,26 @@ def test_a_refused_login_is_reported_and_retried_with_backoff_not_in_a_loop(tmp_
     # Tries at 0, 1 and 3 s (then 7 s): each one reported, and no connect storm against the broker.
     assert 2 <= refused <= 4, events
     assert "connected" not in events
+
+
+def test_a_lost_connection_is_reported_with_the_messages_it_brought_and_how_long_it_had_been_quiet(
+        tmp_path: Path, publisher):
+    # What an operator needs to tell a broker that stopped delivering (a long silence before the
+    # keepalive ends the connection) from a network that dropped mid-stream.
+    broker = Mosquitto(tmp_path / "m").start()
+    p = spawn(MqttSettings(port=broker.port, client_id="gw-lost"))
+    try:
+        assert [e["event"] for e in read_events(p, 10, until="subscribed")] == ["connected", "subscribed"]
+        pub = publisher(broker.port)
+        pub.publish([Message(TOPIC.format(i), b"{}", {}) for i in range(5)])
+        pub.wait_acked(5)
+        pub.close()
+        time.sleep(1.5)
+        broker.stop()
+        lost = read_events(p, 10, until="disconnected")
+    finally:
+        p.stdin.close()  # type: ignore[union-attr]
+        p.wait(5)
+    assert lost and lost[-1]["event"] == "disconnected", lost
+    assert lost[-1]["messages"] == 5
+    assert 1.3 <= lost[-1]["silent_s"] < 10
