@@ -162,6 +162,7 @@ class Receiver:
     def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
         self._send(MESSAGE, msg.mid, msg.qos, msg._topic, msg.payload)
         self.messages += 1
+        self.last_message_at = time.monotonic()
 
     def _acks(self, data: bytes) -> bytes:
         """PUBACK the committed messages in `data`; return a trailing partial record. Acks for an older
