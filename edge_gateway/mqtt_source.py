@@ -43,6 +43,7 @@ class MqttSource:
         self._count_lock = threading.Lock()
         self.generation = -1  # (receiver process number << 32) | its connection number
         self._epoch = 0
+        self._read_on_connection = 0  # messages read from the receiver since its last "connected"
         self._proc: subprocess.Popen[bytes] | None = None
         self._ack_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -147,6 +148,7 @@ class MqttSource:
                     break
                 if kind == EVENT:
                     if batch:  # messages before a new connection belong to the old one
+                        self._read_on_connection += len(batch)
                         self.put(batch)
                         batch = []
                     self._event(json.loads(buf[a:b]), base | gen, t_s)
@@ -163,11 +165,13 @@ class MqttSource:
                 end -= pos
             if batch:
                 self.gauges.last_message_s = batch[-1].received_s
+                self._read_on_connection += len(batch)
                 self.put(batch)
 
     def _event(self, ev: dict[str, Any], gen: int, t_s: float) -> None:
         what = ev.get("event")
         if what == "connected":
+            self._read_on_connection = 0
             self.generation = gen
             self.gauges.mqtt_connected_s = t_s
             self.gauges.mqtt_connected = True
@@ -185,11 +189,12 @@ class MqttSource:
         elif what == "disconnected":
             self.gauges.mqtt_connected = False
             self.gauges.mqtt_subscribed = False
-            # How many messages the connection brought and how long it had been quiet: a broker that
-            # stops delivering shows as a long silence ended by the keepalive, not by the network.
+            # How many messages the connection brought (as the receiver counted them, and as read here)
+            # and how long it had been quiet: a broker that stops delivering shows as a long silence
+            # ended by the keepalive; messages lost on the way here as messages_read < messages.
             log.warning("disconnected from the broker, reconnecting", extra={
                 "event": "mqtt_disconnected", "reason": ev.get("reason"), "messages": ev.get("messages"),
-                "silent_s": ev.get("silent_s")})
+                "messages_read": self._read_on_connection, "silent_s": ev.get("silent_s")})
         elif what == "refused":
             log.error("broker refused the connection", extra={"event": "mqtt_refused", "reason": ev.get("reason")})
             self.gauges.error(f"MQTT connect refused: {ev.get('reason')}")

@@ -100,3 +100,17 @@ def test_acks_for_an_older_connection_are_not_sent():
         sent = f.read()
     # One ack, for connection 2's message: the broker redelivers connection 1's two itself.
     assert [ACK.unpack(sent[i:i + ACK.size]) for i in range(0, len(sent), ACK.size)] == [(2, 7, 1)]
+
+
+def test_a_disconnect_is_logged_with_the_messages_read_on_that_connection(caplog):
+    # Set against the receiver's own count (the event's "messages"), it shows whether messages the
+    # broker delivered went missing on the way to the gateway: here the receiver says 3, 2 arrived.
+    topic = b"yukimizu/v1/s/soil/d-1/telemetry"
+    data = (event(1, event="connected", session_present=True)
+            + frame(MESSAGE, 1, 7, topic, b"{}") + frame(MESSAGE, 1, 8, topic, b"{}")
+            + event(1, event="disconnected", reason="keepalive", messages=3, silent_s=31.5)
+            + event(2, event="connected", session_present=True) + frame(MESSAGE, 2, 9, topic, b"{}"))
+    with caplog.at_level("WARNING", logger="edge_gateway.mqtt"):
+        read_through_pipe(data, [])
+    lost = [r for r in caplog.records if getattr(r, "event", "") == "mqtt_disconnected"]
+    assert [(r.messages, r.messages_read, r.silent_s) for r in lost] == [(3, 2, 31.5)]
