@@ -71,8 +71,11 @@ class ReadAhead:
                 return data
             self.buf = data
             pos = 0
-        self.pos = pos + n
-        return self.buf[pos:pos + n]
+        # Never past the end: a short read used to leave pos beyond it, pending() negative (and so
+        # true), and the serve loop calling loop_read on an empty socket until the broker hung up.
+        end = min(pos + n, len(self.buf))
+        self.pos = end
+        return self.buf[pos:end]
 
     def pending(self) -> int:
         """Bytes received but not yet read, here and in a TLS layer below."""
