@@ -41,7 +41,7 @@ NAIVE_MSGS = 2_000  # 20,000 readings: enough for a stable rate at one request p
 LATENCY_RATE_READINGS_S = 2_000
 LATENCY_SECONDS = 15
 # Interleaved rounds of the three throughput cases; each figure is their median. This machine's speed
-# moves by a third within minutes, and about one drain in 100-150 stalls for 45 s (see the gateway README).
+# moves by a third within minutes; one odd round stays out of the medians.
 ROUNDS = 5
 BASE_T = int(time.time()) - 5 * 86400
 
