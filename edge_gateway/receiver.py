@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import select
-import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -49,21 +49,27 @@ NICE = 5
 
 
 class ReadAhead:
-    """A broker socket whose small reads are served from one large `recv`.
+    """A broker socket whose small reads are served from one large `recv`, and whose small writes
+    leave together.
 
     paho reads each packet's fixed header a byte at a time, one system call per byte: four calls for
     every message. paho asks `pending()` before it waits in select, so bytes held here are never left
-    waiting for the next packet to arrive."""
+    waiting for the next packet to arrive. paho also sends each 4-byte PUBACK with a `send` of its
+    own; here they are queued and `flush` sends them in one call."""
 
-    __slots__ = ("buf", "pos", "sock")
+    __slots__ = ("buf", "pos", "sock", "out", "error")
 
     def __init__(self, sock: Any):
         self.sock = sock
         self.buf = b""
         self.pos = 0
+        self.out = bytearray()  # queued by paho's send(), not yet given to the socket
+        self.error: OSError | None = None  # a failed flush, raised to paho at its next read or write
 
     def recv(self, n: int) -> bytes:
         """Up to `n` bytes: from the buffer, or from one `recv` of at least 64 KB."""
+        if self.error is not None:
+            raise self.error
         pos = self.pos
         if pos >= len(self.buf):
             data = self.sock.recv(max(n, 65536))
@@ -73,7 +79,9 @@ class ReadAhead:
             pos = 0
         # Never past the end: a short read used to leave pos beyond it, pending() negative (and so
         # true), and the serve loop calling loop_read on an empty socket until the broker hung up.
-        end = min(pos + n, len(self.buf))
+        end = pos + n
+        if end > len(self.buf):
+            end = len(self.buf)
         self.pos = end
         return self.buf[pos:end]
 
@@ -81,6 +89,32 @@ class ReadAhead:
         """Bytes received but not yet read, here and in a TLS layer below."""
         inner = getattr(self.sock, "pending", None)
         return len(self.buf) - self.pos + (inner() if inner else 0)
+
+    def send(self, data: bytes) -> int:
+        """Queue `data` for `flush` and say it was all taken (paho then queues the next packet)."""
+        if self.error is not None:
+            raise self.error
+        self.out += data
+        return len(data)
+
+    def flush(self) -> None:
+        """Send what is queued, as far as the socket takes it now; the rest waits for the next flush."""
+        out = self.out
+        while out:
+            try:
+                n = self.sock.send(out)
+            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                return
+            except OSError as e:
+                self.error = e  # the connection is gone: paho hears of it and reconnects
+                out.clear()
+                return
+            del out[:n]
+
+    def close(self) -> None:
+        """Send what is queued (paho closes right after its DISCONNECT), then close."""
+        self.flush()
+        self.sock.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)
@@ -106,8 +140,6 @@ class Receiver:
         if cfg["username"]:
             c.username_pw_set(cfg["username"], cfg["password"] or None)
         if cfg["tls"]:
-            import ssl
-
             c.tls_set(ca_certs=cfg["ca_file"] or None, cert_reqs=ssl.CERT_REQUIRED)
         if hasattr(c, "_create_socket"):  # paho 2.x's one place a socket is made; without it, plain reads
             make = c._create_socket
@@ -190,13 +222,16 @@ class Receiver:
         self.retry_s = min(self.retry_s * 2, float(self.cfg["reconnect_max_s"]))
 
     def _write(self, sock: Any) -> None:
-        """Send what paho queued (PUBACKs, mostly) as few TCP segments, not one per 4-byte packet."""
-        cork = getattr(socket, "TCP_CORK", None)
-        if cork is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+        """Hand paho's queued packets (PUBACKs, mostly) to the socket: with the read-ahead, one `send`."""
         self.client.loop_write()
-        if cork is not None and self.client.socket() is sock:
-            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
+        flush = getattr(sock, "flush", None)
+        if flush is not None:
+            flush()
+            if sock.error is not None and self.client.socket() is sock:
+                self.client.loop_read()  # paho meets the error there and handles the lost connection
+
+    def _want_write(self, sock: Any) -> bool:
+        return self.client.want_write() or bool(getattr(sock, "out", None))
 
     def serve(self, in_fd: int) -> None:
         """Run paho's network loop and read acknowledgements, both in this one thread, until stdin closes.
@@ -219,7 +254,8 @@ class Receiver:
             if sock is None:
                 timeout = min(timeout, self.retry_at - now)
             r, _, _ = select.select([in_fd] if sock is None else [in_fd, sock],
-                                    [sock] if sock is not None and c.want_write() else [], [], max(timeout, 0.0))
+                                    [sock] if sock is not None and self._want_write(sock) else [], [],
+                                    max(timeout, 0.0))
             if in_fd in r:
                 chunk = os.read(in_fd, 1 << 16)
                 if not chunk:
@@ -231,7 +267,7 @@ class Receiver:
                 while pending is not None and c.socket() is sock and pending():
                     c.loop_read()  # the packets already read ahead: paho takes one per call
             sock = c.socket()
-            if sock is not None and c.want_write():
+            if sock is not None and self._want_write(sock):
                 self._write(sock)
             now = time.monotonic()
             if now >= misc_at:
