@@ -57,7 +57,7 @@ class ReadAhead:
     waiting for the next packet to arrive. paho also sends each 4-byte PUBACK with a `send` of its
     own; here they are queued and `flush` sends them in one call."""
 
-    __slots__ = ("buf", "pos", "sock", "out", "error")
+    __slots__ = ("buf", "error", "out", "pos", "sock")
 
     def __init__(self, sock: Any):
         self.sock = sock
@@ -79,9 +79,7 @@ class ReadAhead:
             pos = 0
         # Never past the end: a short read used to leave pos beyond it, pending() negative (and so
         # true), and the serve loop calling loop_read on an empty socket until the broker hung up.
-        end = pos + n
-        if end > len(self.buf):
-            end = len(self.buf)
+        end = min(pos + n, len(self.buf))
         self.pos = end
         return self.buf[pos:end]
 
