@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import ssl
 import struct
 import subprocess
 import sys
@@ -101,9 +100,13 @@ class ReadAhead:
         while out:
             try:
                 n = self.sock.send(out)
-            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            except BlockingIOError:
                 return
             except OSError as e:
+                import ssl  # not at the top: the gateway imports this module too, and never needs ssl
+
+                if isinstance(e, (ssl.SSLWantWriteError, ssl.SSLWantReadError)):
+                    return  # a TLS socket that would block
                 self.error = e  # the connection is gone: paho hears of it and reconnects
                 out.clear()
                 return
@@ -138,6 +141,8 @@ class Receiver:
         if cfg["username"]:
             c.username_pw_set(cfg["username"], cfg["password"] or None)
         if cfg["tls"]:
+            import ssl
+
             c.tls_set(ca_certs=cfg["ca_file"] or None, cert_reqs=ssl.CERT_REQUIRED)
         if hasattr(c, "_create_socket"):  # paho 2.x's one place a socket is made; without it, plain reads
             make = c._create_socket

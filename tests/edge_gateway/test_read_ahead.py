@@ -3,6 +3,8 @@ pending() says exactly how many are held (never less than zero, which Python tak
 paho's many small sends leave together, in order, with a failure reported back to paho."""
 from __future__ import annotations
 
+import ssl
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,3 +126,14 @@ def test_close_sends_what_is_queued_first():
     ra.send(b"\xe0\x00")  # paho closes the socket right after queueing its DISCONNECT
     ra.close()
     assert sock.sent == b"\xe0\x00" and sock.closed
+
+
+def test_a_tls_socket_that_would_block_keeps_the_queue():
+    sock = Taker([], fail=ssl.SSLWantWriteError())
+    ra = ReadAhead(sock)
+    ra.send(b"\x40\x02\x00\x07")
+    ra.flush()
+    assert ra.error is None and bytes(ra.out) == b"\x40\x02\x00\x07"
+    sock.fail, sock.takes = None, [1 << 20]
+    ra.flush()
+    assert sock.sent == b"\x40\x02\x00\x07"
