@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from rich.cells import cell_len
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -83,9 +84,12 @@ def run(args: argparse.Namespace) -> int:
             ("API docs", f"{stack.api_url}/docs"),
             ("health", f"{stack.api_url}/healthz"),
         ]
+        # soft_wrap: a link is never broken into lines (a narrow terminal wraps it on screen, and a
+        # copied link keeps its whole token); labels padded by display width, kana being two cells.
         for label, url in links:
-            console.print(f"  {label:<36} {url}", highlight=False)
-        console.print(f"  MQTT {stack.broker_url}   InfluxDB {stack.influxdb.url} (database {DATABASE})", highlight=False)
+            console.print(f"  {label}{' ' * max(1, 37 - cell_len(label))}{url}", highlight=False, soft_wrap=True)
+        console.print(f"  MQTT {stack.broker_url}   InfluxDB {stack.influxdb.url} (database {DATABASE})",
+                      highlight=False, soft_wrap=True)
         if shutil.which("grafana-server") or shutil.which("grafana"):
             console.print("  Grafana: `yukimizu dashboards build --out /etc/grafana/provisioning` then restart Grafana")
         else:

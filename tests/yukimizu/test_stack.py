@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -71,9 +72,10 @@ def test_the_api_sees_what_the_simulator_sent(stack: Stack) -> None:
 
 def test_make_demo_answers_its_health_url_within_60_s(tmp_path: Path) -> None:
     started = time.monotonic()
+    # 80 columns, as on a small terminal or a phone's SSH app: the links must still come out whole.
     proc = subprocess.Popen([sys.executable, "-m", "yukimizu.cli", "demo", "--var", str(tmp_path / "demo"), "--smoke"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**__import__("os").environ, "COLUMNS": "200"})
+                            env={**__import__("os").environ, "COLUMNS": "80"})
     health_at = None
     lines = []
     assert proc.stdout is not None
@@ -85,3 +87,11 @@ def test_make_demo_answers_its_health_url_within_60_s(tmp_path: Path) -> None:
     out = "".join(lines)
     assert health_at is not None and health_at < 60, out
     assert rc == 0 and "smoke ok" in out, out
+    # Each page's link on its label's line, with the same whole token: one a clerk can copy.
+    tokens = set()
+    for label, page in (("live plow map", "map"), ("fields (farmers)", "fields"), ("fleet health", "fleet")):
+        line = next((ln for ln in lines if label in ln), "")
+        m = re.search(rf"http://127\.0\.0\.1:\d+/{page}#token=(\S+)$", line.rstrip("\n"))
+        assert m, f"the {page} link is not whole on the line of its label: {line!r}\n{out}"
+        tokens.add(m.group(1))
+    assert len(tokens) == 1, tokens
