@@ -1,13 +1,17 @@
-"""The farmer's field overview: per field the latest water level or soil moisture, band, last seen, open alerts."""
+"""The farmer's field overview: per field the latest water level or soil moisture, band, last seen, open
+alerts, and today's irrigation advice."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .alerts.paddy_bands import band_for, stage_ja
 from .alerts.store import AlertStore
 from .history import History
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from .advisor.service import Advisor
 
 # What a farmer looks at first, per device kind: (kind, fields).
 LATEST = (("water", ("level_cm", "water_temp_c")), ("soil", ("vwc_pct", "soil_temp_c")))
@@ -56,10 +60,26 @@ async def field_overview(registry: Registry, history: History, alerts: AlertStor
             "area_m2": f["area_m2"], "band_min_cm": band[0] if band else None, "band_max_cm": band[1] if band else None,
             "readings": readings, "last_seen_ms": last_seen, "devices": len(per_field.get(f["id"], [])),
             "status": status,
-            "alerts": [{"rule": a["rule"], "severity": a["severity"], "message_ja": a["message_ja"],
+            "alerts": [{"rule": a["rule"], "subject": a["subject"], "severity": a["severity"], "message_ja": a["message_ja"],
                         "message_en": a["message_en"], "raised_at": a["raised_at"]} for a in mine],
         })
     order = {"alert": 0, "no_data": 1, "ok": 2}
     # A paddy running dry (critical) before a sensor battery warning; then by name.
     return sorted(out, key=lambda x: (order[x["status"]],
                                       0 if any(a["severity"] == "critical" for a in x["alerts"]) else 1, x["name"]))
+
+
+async def attach_advice(advisor: Advisor, registry: Registry, fields: list[dict[str, Any]], *, now_ms: int) -> None:
+    """Add today's irrigation advice to each overview entry (`advice`), computed once per site for the
+    fields shown: what a farmer opens the page for, next to the level it is based on."""
+    shown = {f["id"] for f in fields}
+    advice: dict[str, dict[str, Any]] = {}
+    for site in sorted({f["site"] for f in fields}):
+        site_rows = registry.list("fields", site=site)
+        rows = [r for r in site_rows if r["id"] in shown]
+        report = await advisor.for_rows(site, rows, now_ms, whole_site=len(rows) == len(site_rows))
+        for a in report.fields:
+            advice[a.field_id] = {"action": a.action, "urgency": a.urgency_name, "amount_mm": a.amount_mm,
+                                  "message_ja": a.message_ja, "message_en": a.message_en}
+    for f in fields:
+        f["advice"] = advice.get(f["id"])
