@@ -242,10 +242,12 @@ def compute(fields: FieldTable, history: History, weather: WeatherInput, now_uni
 
     # --- paddy action per field, lowest priority first, each rule overriding the ones above
     pa = np.full(n, _A[Action.HOLD])
-    low = level < band_lo - np.where(deep_cold, 0.0, tol)  # "at least 15 cm" when cold: no tolerance below it
+    # The band's edges are the water-level alert's (backend/alerts/builtin.py), with no tolerance: the
+    # farmer's page shows both, and "hold the level" beside "below 2 cm, let water in" contradicts itself.
+    low = level < band_lo
     soaking = (mode == "intermittent") & ~deep_cold & (level > 0.0)  # intermittent: let it soak away first
     pa = np.where(low & ~soaking, np.where(deep_cold, _A[Action.DEEPEN], _A[Action.FILL]), pa)
-    pa = np.where((level > band_hi + tol) & ~deep_cold, _A[Action.LOWER], pa)  # deeper never hurts in the cold
+    pa = np.where((level > band_hi) & ~deep_cold, _A[Action.LOWER], pa)  # deeper never hurts in the cold
     pa = np.where(drying, np.where(level > tol, _A[Action.DRAIN], _A[Action.HOLD]), pa)
     pa = np.where(overflow, _A[Action.LOWER], pa)
     pa = np.where(leak, _A[Action.CHECK_LEAK], pa)

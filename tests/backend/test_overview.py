@@ -1,0 +1,42 @@
+"""The farmer's overview: each field's open alerts and today's advice, which must not contradict each other."""
+from __future__ import annotations
+
+import time
+
+from backend_helpers import SITE, seed_site, square, write_readings
+from fastapi.testclient import TestClient
+
+from yukimizu.influx import InfluxV1
+
+# Tillering: the default band is 2-4 cm. Levels around both edges, each in a paddy of its own, so
+# every field gets its first evaluation (no alert open yet, no hysteresis).
+LEVELS_CM = [0.2, 0.9, 1.2, 1.9, 2.0, 3.0, 4.0, 4.1, 4.9, 6.5]
+
+
+def test_alerts_and_advice_agree_on_every_paddy_around_its_band(client: TestClient, influx: InfluxV1) -> None:
+    seed_site(client)
+    now_s = int(time.time())
+    for i, level in enumerate(LEVELS_CM):
+        fid, dev = f"p-{i}", f"lv-{i:02d}"
+        assert client.post("/api/v1/fields", json={"id": fid, "site": SITE, "name": f"田{i}", "crop": "paddy",
+                                                   "soil_texture": "clay", "growth_stage": "tillering",
+                                                   "geometry": square(140.40 + i * 0.002, 40.70)}).status_code == 201
+        assert client.post("/api/v1/devices", json={"device_id": dev, "kind": "water", "site": SITE, "field_id": fid,
+                                                    "expected_interval_s": 600}).status_code == 201
+        # Two readings 10 min apart at the same level: a steady paddy, not a leak.
+        write_readings(influx, "water", dev, [(now_s - 900, {"level_cm": level}), (now_s - 300, {"level_cm": level})],
+                       tags={"field_id": fid})
+    assert client.post("/api/v1/alerts/evaluate").status_code == 200
+    fields = {f["id"]: f for f in client.get("/api/v1/overview/fields").json()["fields"]}
+    seen = []
+    for i, level in enumerate(LEVELS_CM):
+        f = fields[f"p-{i}"]
+        rules = {a["rule"] + "_" + a["subject"].rsplit(":", 1)[-1] for a in f["alerts"]}  # "p-3:low" -> water_level_low
+        action = f["advice"]["action"]
+        seen.append((level, sorted(rules), action))
+        # The alert that says "let water in" and the advice to fill come and go together; so do
+        # "above the band, check the outlet" and the advice to lower the level.
+        assert ("water_level_low" in rules) == (action in ("fill", "deepen")), seen[-1]
+        assert ("water_level_high" in rules) == (action == "lower"), seen[-1]
+        assert f["advice"]["message_ja"] and f["advice"]["message_en"]
+    assert [a for _lv, _r, a in seen] == ["fill"] * 4 + ["hold"] * 3 + ["lower"] * 3, seen
