@@ -124,3 +124,36 @@ def test_farmer_sets_the_paddy_stage_on_the_page(server: str, influx: InfluxV1, 
         # The band follows the stage: meiosis wants at least 10 cm.
         overview = c.get("/api/v1/overview/fields").json()["fields"]
         assert [(f["band_min_cm"], f["band_max_cm"]) for f in overview if f["id"] == "paddy-1"] == [(10.0, 15.0)]
+
+
+def test_a_farmer_sees_todays_advice_for_their_own_fields_only(server: str, influx: InfluxV1, tmp_path: Path,
+                                                              admin_token: str) -> None:
+    seed(server, influx, admin_token)
+    now_s = int(time.time())
+    with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {admin_token}"}) as c:
+        # A second paddy of the same farmer, losing 3 cm an hour: a leak, the most urgent advice there is.
+        c.post("/api/v1/fields", json={"id": "paddy-2", "site": "goshogawara", "name": "南の田", "crop": "paddy",
+                                       "soil_texture": "clay", "growth_stage": "tillering",
+                                       "geometry": {"type": "Polygon", "coordinates": [[[140.43, 40.8], [140.431, 40.8],
+                                                    [140.431, 40.801], [140.43, 40.801], [140.43, 40.8]]]}})
+        c.post("/api/v1/devices", json={"device_id": "w-02", "kind": "water", "site": "goshogawara",
+                                        "field_id": "paddy-2", "expected_interval_s": 600})
+        write_readings(influx, "water", "w-02", [(now_s - 3600 + 300 * k, {"level_cm": 3.8 - 0.25 * k}) for k in range(12)],
+                       tags={"field_id": "paddy-2"})
+        made = c.post("/api/v1/tokens", json={"role": "farmer", "field_ids": ["paddy-1", "paddy-2"], "label": "山田さん"})
+        farmer = made.json()["token"]
+        # The page shows what the advice API computes for each field, word for word, in each language.
+        ja = {f: c.get(f"/api/v1/fields/{f}/advice").json()["advice"] for f in ("paddy-1", "paddy-2")}
+        en = {f: c.get(f"/api/v1/fields/{f}/advice", params={"lang": "en"}).json()["advice"] for f in ("paddy-1", "paddy-2")}
+    assert (ja["paddy-1"]["action"], ja["paddy-2"]["action"]) == ("fill", "check_leak")
+    dom = render(server + f"/fields#token={farmer}", tmp_path)
+    assert 'data-ready="1"' in dom
+    cards = dict(re.findall(r'data-field="([^"]+)".*?<p class="advice[^"]*" data-advice="([^"]+)"', dom, flags=re.DOTALL))
+    assert cards == {"paddy-1": "fill", "paddy-2": "check_leak"}  # not the apple orchard: not theirs
+    text = text_of(dom)
+    assert f"今日の水管理: {ja['paddy-1']['message']}" in text
+    assert f"至急 今日の水管理: {ja['paddy-2']['message']}" in text  # the leak says it is urgent, in words
+    assert f"至急 今日の水管理: {ja['paddy-1']['message']}" not in text  # filling is not
+    en_text = text_of(render(server + f"/fields?lang=en#token={farmer}", tmp_path))
+    assert f"Water today: {en['paddy-1']['message']}" in en_text
+    assert f"Urgent Water today: {en['paddy-2']['message']}" in en_text
