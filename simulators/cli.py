@@ -20,12 +20,10 @@ from rich.table import Table
 from yukimizu.jst import JST
 
 from . import scenario as scenario_mod
-from .clock import anchored_start_unix_s, default_start_unix_s
 from .faults import Hook, server_hook
 from .fleet import Fleet
 from .runner import Progress, RunReport, run
 from .world import World
-
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -62,13 +60,7 @@ def resolve(args: argparse.Namespace) -> tuple[scenario_mod.Scenario, float]:
                                  ("seed", args.seed), ("start", args.start)) if v is not None}
     if changes:
         sc = scenario_mod.replace(sc, **changes)
-    start = sc.start_unix_s()
-    if start is None:
-        if sc.start_local_hour is not None:
-            start = anchored_start_unix_s(sc.start_local_hour, sc.duration_s, sc.speed)
-        else:
-            start = default_start_unix_s(sc.duration_s, sc.speed)
-    return sc, start
+    return sc, sc.run_start_unix_s()
 
 
 def command_hook(spec: str) -> tuple[str, Hook]:

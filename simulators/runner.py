@@ -172,18 +172,13 @@ def start_scenario(name: str, broker_url: str, *, speed: float | None = None, de
                    hooks: dict[str, Hook] | None = None, seq_base: int | None = None) -> ScenarioHandle:
     """Load a scenario by name or path and run it against a broker in a background thread."""
     from . import scenario as scenario_mod
-    from .clock import anchored_start_unix_s, default_start_unix_s
 
     sc = scenario_mod.load(name)
     changes = {k: v for k, v in (("speed", speed), ("devices", devices), ("seed", seed), ("duration_s", duration_s))
                if v is not None}
     if changes:
         sc = scenario_mod.replace(sc, **changes)
-    start = sc.start_unix_s()
-    if start is None:
-        start = (anchored_start_unix_s(sc.start_local_hour, sc.duration_s, sc.speed) if sc.start_local_hour is not None
-                 else default_start_unix_s(sc.duration_s, sc.speed))
-    world = World(sc, start, seq_base=int(time.time()) * 1_000_000 if seq_base is None else seq_base)
+    world = World(sc, sc.run_start_unix_s(), seq_base=int(time.time()) * 1_000_000 if seq_base is None else seq_base)
     fleet = Fleet(broker_url, [d.device_id for d in world.devices], sent_log=sent_log,
                   client_prefix=f"yukimizu-sim-{sc.name}-{int(time.time())}")
     return ScenarioHandle(world, fleet, sc.speed, hooks).start()

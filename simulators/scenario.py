@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from yukimizu.settings import SettingsError, build  # the project's typed loader: one way to read TOML
 
+from .clock import anchored_start_unix_s, default_start_unix_s
+
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SITE_DIR = Path(__file__).resolve().parent / "site"
 KINDS = ("soil", "water", "weather", "plow")
@@ -202,6 +204,21 @@ class Scenario:
     def start_unix_s(self) -> float | None:
         """The fixed start time, or None when the runner chooses it."""
         return dt.datetime.fromisoformat(self.start).timestamp() if self.start else None
+
+    def run_start_unix_s(self) -> float:
+        """When a run starts: the fixed start, else the latest `start_local_hour`, else so that it ends now."""
+        start = self.start_unix_s()
+        if start is not None:
+            return start
+        if self.start_local_hour is not None:
+            return anchored_start_unix_s(self.start_local_hour, self.duration_s, self.speed)
+        return default_start_unix_s(self.duration_s, self.speed)
+
+    def calendar_shift_s(self, start_unix_s: float) -> float:
+        """From a run's start to the calendar date its season plays, in whole days (0 without calendar_start)."""
+        cal = self.calendar_start_unix_s()
+        # Whole days, so that hours of the day (sun, farmer's visits, dispatch) stay where they are.
+        return 0.0 if cal is None else round((cal - start_unix_s) / 86400) * 86400.0
 
     @property
     def site_dir(self) -> Path:

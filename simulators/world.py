@@ -101,9 +101,7 @@ class World:
         self.seq_base = int(seq_base)
         self.seed = scenario.seed
         self.start_unix_s = float(start_unix_s)
-        cal = scenario.calendar_start_unix_s()
-        # Whole days, so that hours of the day (sun, farmer's visits, dispatch) stay where they are.
-        self.calendar_shift_s = 0.0 if cal is None else round((cal - self.start_unix_s) / 86400) * 86400.0
+        self.calendar_shift_s = scenario.calendar_shift_s(self.start_unix_s)
         self.fields: dict[str, FieldSpec] = load_fields(scenario.site_dir)
         registry = load_devices(scenario.site_dir)
         self.devices = devices if devices is not None else fleet_devices(registry, scenario.kinds, scenario.devices)
