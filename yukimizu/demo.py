@@ -7,6 +7,7 @@ water and soil. Prints the pages to open and keeps a live count until Ctrl-C, wh
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import time
 from pathlib import Path
@@ -16,6 +17,8 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+
+from simulators import scenario as scenario_mod
 
 from .influx import InfluxV1
 from .stack import DATABASE, Stack
@@ -30,11 +33,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--plow-speed", type=float, default=20.0,
                    help="snowstorm night: simulated seconds per second (default 20: plows leave within a minute; "
                         "the night takes about 4 minutes and then starts again)")
-    p.add_argument("--farm-speed", type=float, default=1800.0,
-                   help="paddy season: simulated seconds per second (default 1800: a day in 48 seconds)")
+    p.add_argument("--farm-speed", type=float, default=20000.0,
+                   help="paddy season: simulated seconds per second (default 20000: four weeks of June in about "
+                        "2 minutes, ending now, so the farmers' page and dashboards fill at once)")
     p.add_argument("--smoke", action="store_true", help="start, wait for the first readings in InfluxDB, then stop (CI)")
     p.add_argument("--timeout-s", type=float, default=120.0, help="how long --smoke waits for plow and field readings")
     p.set_defaults(func=run)
+
+
+def farm_timeline(speed: float) -> tuple[float, int]:
+    """When the paddy season's run starts at `speed`, and the days to add to the registry's field dates.
+
+    The season is June's, played so that it ends now. The simulated farmers transplant on the
+    registry's dates moved onto that timeline; the backend, counting the crops' stages from today,
+    needs the same move, or its advice would be November's (final drainage) about June's water."""
+    farm = scenario_mod.replace(scenario_mod.load("paddy-season"), speed=speed)
+    start_s = farm.run_start_unix_s()
+    return start_s, -round(farm.calendar_shift_s(start_s) / 86400)
 
 
 def _counts(db: InfluxV1) -> dict[str, int]:
@@ -61,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
     """Start the stack and the simulators; show live counts until Ctrl-C (or until readings land, with --smoke)."""
     console = Console()
     var = Path(args.var).resolve()
-    stack = Stack(var)
+    farm_start_s, shift_days = farm_timeline(args.farm_speed)
+    stack = Stack(var, field_date_shift_days=shift_days)
     console.print(f"starting in {var} ...")
     try:
         stack.start()
@@ -71,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
         plows()
         stack.simulate("sim-farm", "paddy-season", "--speed", str(args.farm_speed),
+                       "--start", dt.datetime.fromtimestamp(farm_start_s, dt.UTC).isoformat(),
                        "--sent-log", str(var / "sent-farm.jsonl"))
         assert stack.broker is not None and stack.influxdb is not None
         db = InfluxV1(stack.influxdb.url, DATABASE)

@@ -7,6 +7,8 @@ real one started the way an operator would start it (`yukimizu gateway --config 
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +27,18 @@ SITE_DIR = REPO / "simulators" / "site" / "goshogawara"
 DATABASE = "yukimizu"
 
 
+def shift_field_dates(src: Path, dst: Path, days: int) -> Path:
+    """Write a copy of registry file `src` to `dst` with every field's `*_date` moved by `days`; return `dst`."""
+    reg = json.loads(src.read_text(encoding="utf-8"))
+    for feature in reg["fields"]["features"]:
+        props = feature["properties"]
+        for key, value in props.items():
+            if key.endswith("_date") and value:
+                props[key] = (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
+    dst.write_text(json.dumps(reg, ensure_ascii=False, indent=1), encoding="utf-8")
+    return dst
+
+
 def _yukimizu(*args: str) -> list[str]:
     return [sys.executable, "-m", "yukimizu.cli", *args]
 
@@ -38,6 +52,9 @@ class Stack:
     api_port: int | None = None
     require_known_devices: bool = True
     advice_interval_s: float = 60.0
+    # Days added to the fields' dates (transplanting, bloom) on import: the demo plays June's season
+    # ending today, and the backend must count the crops' stages on that same timeline.
+    field_date_shift_days: int = 0
     broker: Mosquitto | None = None
     influxdb: InfluxDB | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -118,7 +135,10 @@ class Stack:
         self.influxdb = InfluxDB(self.var / "influxdb").start()
         InfluxV1(self.influxdb.url, DATABASE).create_database()
         gw_conf, api_conf = self._write_configs()
-        imp = subprocess.run(_yukimizu("registry", "import", "--config", str(api_conf), str(self.site_dir / "registry.json")),
+        registry = self.site_dir / "registry.json"
+        if self.field_date_shift_days:
+            registry = shift_field_dates(registry, self.var / "registry.json", self.field_date_shift_days)
+        imp = subprocess.run(_yukimizu("registry", "import", "--config", str(api_conf), str(registry)),
                              cwd=REPO, capture_output=True, text=True, timeout=120)
         if imp.returncode != 0:
             raise ServerError(f"registry import failed: {imp.stderr.strip() or imp.stdout.strip()}")

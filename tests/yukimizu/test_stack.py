@@ -1,6 +1,7 @@
 """The whole pipeline as real processes: simulator -> Mosquitto -> gateway -> InfluxDB -> API, and `make demo`."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import subprocess
@@ -12,7 +13,8 @@ import httpx
 import pytest
 
 from yukimizu.influx import InfluxV1
-from yukimizu.stack import DATABASE, REPO, Stack
+from yukimizu.demo import farm_timeline
+from yukimizu.stack import DATABASE, REPO, SITE_DIR, Stack
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +97,10 @@ def test_make_demo_answers_its_health_url_within_60_s(tmp_path: Path) -> None:
         assert m, f"the {page} link is not whole on the line of its label: {line!r}\n{out}"
         tokens.add(m.group(1))
     assert len(tokens) == 1, tokens
+    # The backend got the paddies' dates moved onto the season the farm simulator plays (tests/yukimizu/test_demo.py).
+    _start_s, shift_days = farm_timeline(20000.0)
+    moved = json.loads((tmp_path / "demo" / "registry.json").read_text(encoding="utf-8"))["fields"]["features"]
+    source = json.loads((SITE_DIR / "registry.json").read_text(encoding="utf-8"))["fields"]["features"]
+    want = {f["id"]: (dt.date.fromisoformat(f["properties"]["transplant_date"]) + dt.timedelta(days=shift_days)).isoformat()
+            for f in source if f["properties"]["transplant_date"]}
+    assert {f["id"]: f["properties"]["transplant_date"] for f in moved if f["id"] in want} == want

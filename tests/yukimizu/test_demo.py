@@ -1,0 +1,44 @@
+"""`yukimizu demo`: the farm it plays and the backend it starts count the crops' season on one timeline."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from backend.agronomy.paddy import load_rules, stage_today
+from simulators import scenario as scenario_mod
+from simulators.world import World
+from yukimizu.demo import farm_timeline
+from yukimizu.jst import JST
+from yukimizu.stack import SITE_DIR, Stack
+
+
+def test_the_backend_advises_on_the_season_the_simulated_farmers_are_in(tmp_path: Path) -> None:
+    start_s, shift_days = farm_timeline(20000.0)
+    farm = scenario_mod.replace(scenario_mod.load("paddy-season"), speed=20000.0)
+    # The simulated farmers transplant on the registry's dates moved by the run's calendar shift.
+    assert shift_days * 86400 == -World(farm, start_s).calendar_shift_s
+    features = json.loads((SITE_DIR / "registry.json").read_text(encoding="utf-8"))["fields"]["features"]
+    paddies = {f["id"]: f["properties"]["transplant_date"] for f in features if f["properties"]["crop"] == "paddy"}
+    assert paddies
+    stack = Stack(tmp_path / "stack", field_date_shift_days=shift_days).start()
+    try:
+        rules = load_rules()
+        today = dt.datetime.now(JST).date()
+        played = np.datetime64(today - dt.timedelta(days=shift_days))  # the June day the run has reached
+        with httpx.Client(base_url=stack.api_url, headers=stack.headers, timeout=30) as c:
+            for fid, transplant in paddies.items():
+                field = c.get(f"/api/v1/fields/{fid}").json()
+                moved = dt.date.fromisoformat(transplant) + dt.timedelta(days=shift_days)
+                assert field["transplant_date"] == moved.isoformat()
+                stage = c.get(f"/api/v1/fields/{fid}/advice").json()["advice"]["stage"]
+                expected = stage_today(rules, played, [transplant], [np.datetime64("NaT")])
+                assert stage == rules.stages[int(expected.index[0])].id, (fid, stage)
+                # Without the move it would be November's stage, not the one the simulated water shows.
+                november = stage_today(rules, np.datetime64(today), [transplant], [np.datetime64("NaT")])
+                assert stage != rules.stages[int(november.index[0])].id, (fid, stage)
+    finally:
+        stack.stop()
