@@ -40,3 +40,38 @@ def test_alerts_and_advice_agree_on_every_paddy_around_its_band(client: TestClie
         assert ("water_level_high" in rules) == (action == "lower"), seen[-1]
         assert f["advice"]["message_ja"] and f["advice"]["message_en"]
     assert [a for _lv, _r, a in seen] == ["fill"] * 4 + ["hold"] * 3 + ["lower"] * 3, seen
+
+
+STAGES = ["establishment", "tillering", "midseason_drainage", "panicle_formation", "meiosis", "heading_ripening",
+          "final_drainage"]
+DEPTHS_CM = [0.5, 1.5, 2.5, 4.5, 9.0, 11.0, 13.0, 16.0]
+LETS_WATER_IN = {"fill", "deepen"}
+TAKES_WATER_OUT = {"lower", "drain"}
+
+
+def test_no_stage_has_an_alert_and_advice_that_pull_the_water_opposite_ways(client: TestClient,
+                                                                           influx: InfluxV1) -> None:
+    seed_site(client)
+    now_s = int(time.time())
+    for si, stage in enumerate(STAGES):
+        for di, depth in enumerate(DEPTHS_CM):
+            fid, dev = f"s{si}-d{di}", f"lv{si}{di}"
+            assert client.post("/api/v1/fields", json={
+                "id": fid, "site": SITE, "crop": "paddy", "soil_texture": "clay", "growth_stage": stage,
+                "geometry": square(140.30 + di * 0.002, 40.60 + si * 0.002)}).status_code == 201
+            assert client.post("/api/v1/devices", json={"device_id": dev, "kind": "water", "site": SITE,
+                                                        "field_id": fid, "expected_interval_s": 600}).status_code == 201
+            write_readings(influx, "water", dev, [(now_s - 900, {"level_cm": depth}), (now_s - 300, {"level_cm": depth})],
+                           tags={"field_id": fid})
+    assert client.post("/api/v1/alerts/evaluate").status_code == 200
+    fields = {f["id"]: f for f in client.get("/api/v1/overview/fields").json()["fields"]}
+    wrong = []
+    for si, stage in enumerate(STAGES):
+        for di, depth in enumerate(DEPTHS_CM):
+            f = fields[f"s{si}-d{di}"]
+            sides = {a["subject"].rsplit(":", 1)[-1] for a in f["alerts"] if a["rule"] == "water_level"}
+            action = f["advice"]["action"]
+            if ("low" in sides and action in TAKES_WATER_OUT) or ("high" in sides and action in LETS_WATER_IN) \
+                    or ("low" in sides and action == "hold") or ("high" in sides and action == "hold"):
+                wrong.append((stage, depth, sorted(sides), action))
+    assert not wrong, wrong
