@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--duration-s", type=float, help="模擬時間の長さ / simulated seconds to run (default: the scenario's)")
     p.add_argument("--seed", type=int, help="乱数の種 / seed: same seed, same data")
     p.add_argument("--start", help="開始時刻 / simulated start, ISO 8601 with offset (default: chosen so no timestamp is in the future)")
+    p.add_argument("--calendar-start", help="季節の開始日 / the date whose season the models play, ISO 8601 with offset "
+                   "(default: the scenario's); a run continuing another starts its calendar where that one ended")
     p.add_argument("--seq-base", type=int, help="first seq - 1 for every device (default: wall-clock seconds x 10^6, "
                    "so a new run is never taken for duplicates by a gateway that saw the last one)")
     p.add_argument("--sent-log", help="送信ログ / JSONL file: one line per reading the broker acknowledged")
@@ -57,7 +59,8 @@ def resolve(args: argparse.Namespace) -> tuple[scenario_mod.Scenario, float]:
     """The scenario with command-line overrides, and its start time."""
     sc = scenario_mod.load(args.scenario)
     changes = {k: v for k, v in (("speed", args.speed), ("devices", args.devices), ("duration_s", args.duration_s),
-                                 ("seed", args.seed), ("start", args.start)) if v is not None}
+                                 ("seed", args.seed), ("start", args.start), ("calendar_start", args.calendar_start))
+               if v is not None}
     if changes:
         sc = scenario_mod.replace(sc, **changes)
     return sc, sc.run_start_unix_s()

@@ -24,6 +24,7 @@ from .influx import InfluxV1
 from .stack import DATABASE, Stack
 
 MEASUREMENTS = ("plow", "water", "soil", "weather")
+LIVE_FARM_S = 30 * 86400  # after the season's fast run, the farm goes on in real time for up to 30 days
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -50,6 +51,16 @@ def farm_timeline(speed: float) -> tuple[float, int]:
     farm = scenario_mod.replace(scenario_mod.load("paddy-season"), speed=speed)
     start_s = farm.run_start_unix_s()
     return start_s, -round(farm.calendar_shift_s(start_s) / 86400)
+
+
+def live_farm_args(speed: float, start_s: float) -> list[str]:
+    """`yukimizu simulate` arguments that carry the season on in real time from where the run begun at
+    `start_s` ends: same timeline and calendar shift, so the farm never falls silent while the demo runs."""
+    farm = scenario_mod.replace(scenario_mod.load("paddy-season"), speed=speed)
+    end_s = start_s + farm.duration_s
+    calendar_end = dt.datetime.fromisoformat(farm.calendar_start) + dt.timedelta(seconds=farm.duration_s)
+    return ["--speed", "1", "--duration-s", str(LIVE_FARM_S),
+            "--start", dt.datetime.fromtimestamp(end_s, dt.UTC).isoformat(), "--calendar-start", calendar_end.isoformat()]
 
 
 def _counts(db: InfluxV1) -> dict[str, int]:
@@ -130,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
                 time.sleep(2)
                 if stack.procs["sim-plows"].poll() is not None:
                     plows()  # the night is over: another storm, so there is always something moving
+                if "sim-farm-live" not in stack.procs and stack.procs["sim-farm"].poll() is not None:
+                    stack.simulate("sim-farm-live", "paddy-season", *live_farm_args(args.farm_speed, farm_start_s),
+                                   "--sent-log", str(var / "sent-farm-live.jsonl"))
                 live.update(_table(_counts(db), started))
     except KeyboardInterrupt:
         console.print("stopping ...")

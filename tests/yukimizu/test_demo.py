@@ -1,17 +1,20 @@
 """`yukimizu demo`: the farm it plays and the backend it starts count the crops' season on one timeline."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 import httpx
 import numpy as np
 
 from backend.agronomy.paddy import load_rules, stage_today
+from simulators import cli as sim_cli
 from simulators import scenario as scenario_mod
 from simulators.world import World
-from yukimizu.demo import farm_timeline
+from yukimizu.demo import farm_timeline, live_farm_args
 from yukimizu.jst import JST
 from yukimizu.stack import SITE_DIR, Stack
 
@@ -42,3 +45,17 @@ def test_the_backend_advises_on_the_season_the_simulated_farmers_are_in(tmp_path
                 assert stage != rules.stages[int(november.index[0])].id, (fid, stage)
     finally:
         stack.stop()
+
+
+def test_the_live_farm_goes_on_from_where_the_fast_season_ends_on_the_same_calendar() -> None:
+    # Once the fast run is over the demo starts this one, so the farm never falls silent.
+    start_s, _shift = farm_timeline(20000.0)
+    farm = scenario_mod.replace(scenario_mod.load("paddy-season"), speed=20000.0)
+    parser = argparse.ArgumentParser()
+    sim_cli.register(parser.add_subparsers())
+    live, live_start_s = sim_cli.resolve(parser.parse_args(["simulate", "--scenario", "paddy-season",
+                                                            *live_farm_args(20000.0, start_s)]))
+    assert live.speed == 1.0 and live.duration_s >= 7 * 86400
+    assert math.isclose(live_start_s, start_s + farm.duration_s, abs_tol=1e-3)
+    # Same whole-day shift: the simulated farmers (and the registry the backend read) stay on one calendar.
+    assert World(live, live_start_s).calendar_shift_s == World(farm, start_s).calendar_shift_s
