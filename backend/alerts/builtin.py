@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..settings import BackendSettings
-from .paddy_bands import COLD_SENSITIVE_STAGES, band_for, stage_ja
+from .paddy_bands import COLD_DEEP_MAX_CM, COLD_SENSITIVE_STAGES, band_for, stage_ja
 from .rules import Condition, Evaluation, Rule, RuleContext, Severity
 
 HOUR_MS = 3_600_000
@@ -50,6 +50,8 @@ class WaterLevelBand:
             if band is None or not levels:
                 continue
             lo, hi, band_source = band
+            if hi is not None and ctx.is_open(ColdDamage.name, field_id):
+                hi = max(hi, COLD_DEEP_MAX_CM)  # the cold-damage alert asks for deep water: not "too deep"
             level = float(np.mean(levels))
             stage = f.get("growth_stage")
             name = f["name"] or field_id
@@ -244,4 +246,5 @@ class PlowStopped:
 
 def builtin_rules(settings: BackendSettings) -> list[Rule]:
     """The rules every backend runs."""
-    return [WaterLevelBand(), ColdDamage(), DeviceSilent(), BatteryLow(), PlowStopped()]
+    # ColdDamage before WaterLevelBand: the level's upper bound depends on it in the same tick.
+    return [ColdDamage(), WaterLevelBand(), DeviceSilent(), BatteryLow(), PlowStopped()]

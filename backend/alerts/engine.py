@@ -52,8 +52,11 @@ class AlertEngine:
             now_ms = int(time.time() * 1000) if now_ms is None else now_ms
             report = TickReport()
             open_all = self.store.open_alerts()
+            # What the rules evaluated so far in this tick found: a later rule may depend on it (the water
+            # level's upper bound gives way to deep water while cold damage threatens, from the first tick).
+            found: set[tuple[str, str]] = set()
             ctx = RuleContext(self.registry, self.history, self.settings, now_ms,
-                              is_open=lambda rule, subject: (rule, subject) in open_all)
+                              is_open=lambda rule, subject: (rule, subject) in open_all or (rule, subject) in found)
             senders = list(self.senders)
             for rule in self.rules:
                 try:
@@ -63,6 +66,7 @@ class AlertEngine:
                     log.warning("alert rule %s failed: %s", rule.name, e)
                     continue
                 active = {c.subject: c for c in ev.active}
+                found.update((rule.name, subject) for subject in active)
                 for subject, c in active.items():
                     if (rule.name, subject) not in open_all:
                         self.store.raise_alert(rule.name, c, now_ms, senders)

@@ -24,6 +24,9 @@ DEFAULT_BANDS: dict[str, tuple[float | None, float | None, str]] = {
 
 # Stages when a cold spell damages the panicle (NARO Tohoku: deep water before and during meiosis).
 COLD_SENSITIVE_STAGES = frozenset({"panicle_formation", "meiosis"})
+# Deep water against cold: 15-20 cm when cold is forecast (NARO Tohoku). While a cold-damage alert is
+# open, a level up to this is what is asked for, not "above the band".
+COLD_DEEP_MAX_CM = 20.0
 
 
 def band_for(field: dict) -> tuple[float | None, float | None, str] | None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from backend_helpers import NOW_S, SITE, Receiver, seed_site, write_readings
+from backend_helpers import NOW_S, SITE, Receiver, seed_site, square, write_readings
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
@@ -132,6 +132,39 @@ def test_cold_spell_in_meiosis_alerts_cold_sensitive_paddy_only_below_its_thresh
     alert = [a for a in alert_client.get("/api/v1/alerts", params={"rule": "cold_damage"}).json()["alerts"]][0]
     assert alert["details"]["mean_air_temp_c"] == pytest.approx(18.5, abs=0.05)
     assert "深水" in alert["message_ja"] and "deep water" in alert["message_en"]
+
+
+def test_deep_water_asked_for_against_cold_is_not_alerted_as_too_deep(alert_client: TestClient,
+                                                                      influx: InfluxV1) -> None:
+    # Meiosis, band 10-15 cm. The farmer keeps 17 cm: too deep on a warm week ("check the outlet"),
+    # but what the cold-damage alert asks for (15-20 cm) on a cold one. Two alerts on one paddy must
+    # not say both, not even for one evaluation: a LINE message each way at 4 a.m.
+    alert_client.post("/api/v1/devices", json={"device_id": "met-1", "kind": "weather", "site": SITE,
+                                               "expected_interval_s": 3600})
+    alert_client.patch("/api/v1/fields/paddy-1", json={"growth_stage": "meiosis"})
+    week_s = 7 * 86400
+    write_readings(influx, "water", "w-01", [(T0 - week_s - 300, {"level_cm": 17.0}), (T0, {"level_cm": 17.0})],
+                   tags={"field_id": "paddy-1"})
+    warm = [(T0 - week_s - 3600 * h, {"air_temp_c": 24.0}) for h in range(7 * 24)]
+    write_readings(influx, "weather", "met-1", warm)
+    report = tick(alert_client, T0 - week_s)  # a warm week: 17 cm is above the band
+    assert ("water_level", "paddy-1:high") in report.raised and not any(r == "cold_damage" for r, _ in report.raised)
+    cold = [(T0 - 3600 * h, {"air_temp_c": 15.0 + (1.0 if h % 2 else -1.0)}) for h in range(7 * 24)]
+    write_readings(influx, "weather", "met-1", cold)
+    # A second paddy at 17 cm, first evaluated in the cold week: never alerted as too deep at all.
+    alert_client.post("/api/v1/fields", json={"id": "paddy-2", "site": SITE, "crop": "paddy", "growth_stage": "meiosis",
+                                              "geometry": square(140.46, 40.80)})
+    alert_client.post("/api/v1/devices", json={"device_id": "w-02", "kind": "water", "site": SITE,
+                                               "field_id": "paddy-2", "expected_interval_s": 600})
+    write_readings(influx, "water", "w-02", [(T0, {"level_cm": 17.0})], tags={"field_id": "paddy-2"})
+    report = tick(alert_client, T0 + 60)  # a cold week: deep water is the remedy
+    assert {("cold_damage", "paddy-1"), ("cold_damage", "paddy-2")} <= set(report.raised)
+    assert ("water_level", "paddy-1:high") in report.cleared
+    open_now = {(a["rule"], a["subject"]) for a in alert_client.get("/api/v1/alerts", params={"open": True}).json()["alerts"]}
+    assert open_now == {("cold_damage", "paddy-1"), ("cold_damage", "paddy-2")}
+    # 22 cm is deeper than even the cold asks: the outlet alert comes back.
+    write_readings(influx, "water", "w-01", [(T0 + 600, {"level_cm": 22.0})], tags={"field_id": "paddy-1"})
+    assert ("water_level", "paddy-1:high") in tick(alert_client, T0 + 660).raised
 
 
 def test_plow_standing_still_with_blade_down_alerts(alert_client: TestClient, influx: InfluxV1) -> None:
