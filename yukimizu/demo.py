@@ -53,10 +53,10 @@ def farm_timeline(speed: float) -> tuple[float, int]:
     return start_s, -round(farm.calendar_shift_s(start_s) / 86400)
 
 
-def live_farm_args(speed: float, start_s: float) -> list[str]:
+def live_farm_args(start_s: float) -> list[str]:
     """`yukimizu simulate` arguments that carry the season on in real time from where the run begun at
     `start_s` ends: same timeline and calendar shift, so the farm never falls silent while the demo runs."""
-    farm = scenario_mod.replace(scenario_mod.load("paddy-season"), speed=speed)
+    farm = scenario_mod.load("paddy-season")  # its duration and calendar; the speed is the fast run's concern
     end_s = start_s + farm.duration_s
     calendar_end = dt.datetime.fromisoformat(farm.calendar_start) + dt.timedelta(seconds=farm.duration_s)
     return ["--speed", "1", "--duration-s", str(LIVE_FARM_S),
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 if stack.procs["sim-plows"].poll() is not None:
                     plows()  # the night is over: another storm, so there is always something moving
                 if "sim-farm-live" not in stack.procs and stack.procs["sim-farm"].poll() is not None:
-                    stack.simulate("sim-farm-live", "paddy-season", *live_farm_args(args.farm_speed, farm_start_s),
+                    stack.simulate("sim-farm-live", "paddy-season", *live_farm_args(farm_start_s),
                                    "--sent-log", str(var / "sent-farm-live.jsonl"))
                 live.update(_table(_counts(db), started))
     except KeyboardInterrupt:

@@ -54,7 +54,7 @@ def test_the_live_farm_goes_on_from_where_the_fast_season_ends_on_the_same_calen
     parser = argparse.ArgumentParser()
     sim_cli.register(parser.add_subparsers())
     live, live_start_s = sim_cli.resolve(parser.parse_args(["simulate", "--scenario", "paddy-season",
-                                                            *live_farm_args(20000.0, start_s)]))
+                                                            *live_farm_args(start_s)]))
     assert live.speed == 1.0 and live.duration_s >= 7 * 86400
     assert math.isclose(live_start_s, start_s + farm.duration_s, abs_tol=1e-3)
     # Same whole-day shift: the simulated farmers (and the registry the backend read) stay on one calendar.
