@@ -16,6 +16,7 @@ from . import settings as gw_settings
 _LABELS = {
     "mqtt_connected": "ブローカー接続 / broker connected",
     "mqtt_connection_age_s": "接続継続 / connected for (s)",
+    "lora_open": "LoRa受信機 / LoRa receiver open",
     "received_msgs": "受信メッセージ / messages received",
     "readings_received": "受信データ / readings received",
     "spooled": "スプール済み / readings spooled",

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import serial
 
 from .intake import Incoming
+from .metrics import Gauges
 from .settings import LoraSettings
 
 log = logging.getLogger("edge_gateway.lora")
@@ -34,23 +35,30 @@ def parse_frame(line: bytes) -> tuple[str, bytes]:
 class LoraSource(threading.Thread):
     """Reads receiver lines and queues them for the intake; reopens the port when it goes away."""
 
-    def __init__(self, s: LoraSettings, out: Callable[[list[Incoming]], None], stop: threading.Event):
+    def __init__(self, s: LoraSettings, out: Callable[[list[Incoming]], None], stop: threading.Event,
+                 gauges: Gauges):
         super().__init__(name="lora", daemon=True)
         self.s = s
         self.out = out
         self.stop_event = stop
+        self.gauges = gauges
         self.frames = 0
+        gauges.lora_open = False
 
     def run(self) -> None:
         """Loop until stopped: open, read lines, queue them; on a serial error wait and reopen."""
         delay_s = 1.0
         while not self.stop_event.is_set():
             try:
+                # Opening drops whatever the port held before (pyserial flushes its input), so the
+                # health endpoint says when the port is open: lines sent before that are not ours.
                 with serial.serial_for_url(self.s.port, baudrate=self.s.baudrate, timeout=0.5) as port:
                     log.info("LoRa receiver open", extra={"event": "lora_open", "port": self.s.port})
+                    self.gauges.lora_open = True
                     delay_s = 1.0
                     self._read(port)
             except (serial.SerialException, OSError) as e:
+                self.gauges.lora_open = False
                 log.warning("LoRa receiver unavailable, retrying", extra={
                     "event": "lora_error", "port": self.s.port, "error": str(e), "retry_in_s": delay_s})
                 self.stop_event.wait(delay_s)

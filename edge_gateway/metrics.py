@@ -29,6 +29,7 @@ class Gauges:
         self.last_error = ""
         self.last_error_s: float | None = None
         self.queue_depth = 0
+        self.lora_open: bool | None = None  # None: no LoRa receiver configured
         self._lock = threading.Lock()
 
     def error(self, message: str) -> None:
@@ -61,6 +62,7 @@ def snapshot(counters: dict[str, int], gauges: Gauges, oldest_received_s: float 
         "mqtt_connects": gauges.mqtt_connects,
         "mqtt_connection_age_s": (round(now - gauges.mqtt_connected_s, 3)
                                   if gauges.mqtt_connected and gauges.mqtt_connected_s else None),
+        "lora_open": gauges.lora_open,
         "received_msgs": counters.get("received", 0),
         "readings_received": counters.get("readings_received", 0),
         "spooled": counters.get("spooled", 0),

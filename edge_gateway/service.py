@@ -100,7 +100,7 @@ class Gateway:
         if s.lora.port:
             from .lora import LoraSource  # pyserial only where a receiver is attached
 
-            LoraSource(s.lora, source.put, self.stop_event).start()
+            LoraSource(s.lora, source.put, self.stop_event, self.gauges).start()
         systemd.notify("READY=1")
         try:
             self._supervise(worker, flusher, health_sink)

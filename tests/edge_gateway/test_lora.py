@@ -28,6 +28,8 @@ def test_lora_lines_over_a_pty_are_stored_beside_mqtt_and_garbage_is_dead_letter
     try:
         gw = make_gateway(mosquitto.port, influx.url, influx.database, registry=soil_registry(4),
                           settings={"lora": {"port": os.ttyname(slave), "baudrate": 9600}}).start()
+        # Opening the port flushes what it already held, so write only once the gateway says it is open.
+        wait_for(lambda: gw.health()["lora_open"], 10, "the gateway to open the LoRa port")
         over_lora = [soil_message(f"soil-00{d}", k * 10, 10) for k in range(10) for d in range(2)]
         over_mqtt = [soil_message("soil-003", k * 10, 10) for k in range(5)]
         replay = over_lora[0]  # a repeat heard twice over the air is stored once
