@@ -5,7 +5,13 @@ import os
 import tty
 
 import pytest
-from gateway_harness import BASE_T_UNIX_S, expected, soil_message, soil_registry, stored, wait_for
+from gateway_harness import (
+    expected,
+    soil_message,
+    soil_registry,
+    stored,
+    wait_for,
+)
 
 from edge_gateway.lora import parse_frame
 
