@@ -1,7 +1,8 @@
 """Paddy alerts from the advice engine, as alert rules (backend/alerts/rules.py): deduplicated and delivered
 by the alert engine like the built-in ones.
 
-- `paddy_low`: the level is below the stage's band (the advice says fill)
+- `paddy_low`: the level is below the stage's band (the advice says fill); only for paddies the built-in
+  `water_level` rule cannot judge (no stage or band set in the registry, or no water sensor registered)
 - `paddy_overflow`: the level is at the outlet (the field's level_max_cm)
 - `paddy_leak`: the level falls faster than ET and percolation explain (leak or open outlet)
 - `paddy_cold_night`: a cold night is forecast (or trended) in a stage that needs deep water then
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from backend.agronomy import paddy
 
+from ..alerts.builtin import judged_too_low_by_level_rule
 from ..alerts.rules import Condition, Evaluation, Rule, RuleContext, Severity
 from ..settings import BackendSettings
 from .service import Advisor, FieldAdvice
@@ -51,6 +53,7 @@ class PaddyRule:
     severity: Severity
     shared: _PaddyAdvice
     what: str  # low | overflow | leak | cold_night
+    before: tuple[str, ...] = ()
 
     def _judged(self, f: FieldAdvice) -> bool:
         if self.what == "cold_night":
@@ -69,6 +72,11 @@ class PaddyRule:
     async def evaluate(self, ctx: RuleContext) -> Evaluation:
         """Every paddy the advice could judge is checked; those in the condition are active."""
         rows = await self.shared.get(ctx)
+        if self.what == "low":
+            # Where the built-in level rule has a lower bound it says "let water in" at the same level:
+            # one message per paddy, so this rule keeps to the paddies whose stage only the calendar knows.
+            theirs = judged_too_low_by_level_rule(ctx.registry)
+            rows = [f for f in rows if f.field_id not in theirs]
         ev = Evaluation(universe={f.field_id for f in rows})
         for f in rows:
             if not self._judged(f):
@@ -89,4 +97,4 @@ def paddy_rules(settings: BackendSettings) -> list[Rule]:
     return [PaddyRule("paddy_low", Severity.WARNING, shared, "low"),
             PaddyRule("paddy_overflow", Severity.WARNING, shared, "overflow"),
             PaddyRule("paddy_leak", Severity.CRITICAL, shared, "leak"),
-            PaddyRule("paddy_cold_night", Severity.CRITICAL, shared, "cold_night")]
+            PaddyRule("paddy_cold_night", Severity.CRITICAL, shared, "cold_night", before=("water_level",))]

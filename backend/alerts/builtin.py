@@ -7,12 +7,34 @@ from typing import Any
 
 import numpy as np
 
+from ..registry import Registry
 from ..settings import BackendSettings
 from .paddy_bands import COLD_DEEP_MAX_CM, COLD_SENSITIVE_STAGES, band_for, stage_ja
 from .rules import Condition, Evaluation, Rule, RuleContext, Severity
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
+
+
+# Rules whose open alert on a paddy asks for deep water against cold: the built-in one, and the advisor
+# plugin's forecast-based one. Both run before the level rule (`before`), so this holds from the first tick.
+DEEP_WATER_RULES = ("cold_damage", "paddy_cold_night")
+
+
+def _paddy_sensors(registry: Registry) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Paddies by id, and the water sensors of each paddy that has any."""
+    fields = {f["id"]: f for f in registry.list("fields", crop="paddy")}
+    sensors: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for d in registry.list("devices", kind="water"):
+        if d["field_id"] in fields:
+            sensors[d["field_id"]].append(d)
+    return fields, sensors
+
+
+def judged_too_low_by_level_rule(registry: Registry) -> set[str]:
+    """Paddies the level rule alerts when too low (a lower bound and a water sensor): no other rule need."""
+    fields, sensors = _paddy_sensors(registry)
+    return {fid for fid in sensors if (band := band_for(fields[fid])) is not None and band[0] is not None}
 
 
 class WaterLevelBand:
@@ -29,11 +51,7 @@ class WaterLevelBand:
         """Compare each paddy's latest level (mean over its water sensors) with its band."""
         ev = Evaluation()
         hyst = ctx.settings.alerts.level_hysteresis_cm
-        fields = {f["id"]: f for f in ctx.registry.list("fields", crop="paddy")}
-        sensors: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for d in ctx.registry.list("devices", kind="water"):
-            if d["field_id"] in fields:
-                sensors[d["field_id"]].append(d)
+        fields, sensors = _paddy_sensors(ctx.registry)
         ev.universe = {f"{fid}:{side}" for fid in sensors for side in ("low", "high")}
         if not sensors:
             return ev
@@ -50,8 +68,8 @@ class WaterLevelBand:
             if band is None or not levels:
                 continue
             lo, hi, band_source = band
-            if hi is not None and ctx.is_open(ColdDamage.name, field_id):
-                hi = max(hi, COLD_DEEP_MAX_CM)  # the cold-damage alert asks for deep water: not "too deep"
+            if hi is not None and any(ctx.is_open(rule, field_id) for rule in DEEP_WATER_RULES):
+                hi = max(hi, COLD_DEEP_MAX_CM)  # a cold alert asks for deep water: not "too deep"
             level = float(np.mean(levels))
             stage = f.get("growth_stage")
             name = f["name"] or field_id
@@ -83,6 +101,7 @@ class ColdDamage:
     """
 
     name = "cold_damage"
+    before = ("water_level",)
     min_hours = 96
 
     async def evaluate(self, ctx: RuleContext) -> Evaluation:
@@ -246,5 +265,4 @@ class PlowStopped:
 
 def builtin_rules(settings: BackendSettings) -> list[Rule]:
     """The rules every backend runs."""
-    # ColdDamage before WaterLevelBand: the level's upper bound depends on it in the same tick.
     return [ColdDamage(), WaterLevelBand(), DeviceSilent(), BatteryLow(), PlowStopped()]

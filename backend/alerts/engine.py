@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..history import History
 from ..registry import Registry
 from ..settings import BackendSettings
-from .rules import Rule, RuleContext
+from .rules import Rule, RuleContext, in_evaluation_order
 from .senders import DeliveryError, Sender
 from .store import AlertStore
 
@@ -41,7 +41,7 @@ class AlertEngine:
         self.registry = registry
         self.history = history
         self.store = store
-        self.rules = list(rules)
+        self.rules = in_evaluation_order(list(rules))
         self.senders = {s.name: s for s in senders}
         self.last_tick: TickReport | None = None
         self._lock = asyncio.Lock()

@@ -69,10 +69,24 @@ class RuleContext:
 
 
 class Rule(Protocol):
-    """An alert rule: a stable `name` (the dedup key with the subject) and `evaluate`."""
+    """An alert rule: a stable `name` (the dedup key with the subject) and `evaluate`.
+
+    A rule may also have `before`: names of rules that read its alerts through `is_open`, so the
+    engine evaluates it ahead of them and they see what it found in the same tick."""
 
     name: str
 
     def evaluate(self, ctx: RuleContext) -> Awaitable[Evaluation]:
         """Check the rule at ctx.now_ms."""
         ...
+
+
+def in_evaluation_order(rules: list[Rule]) -> list[Rule]:
+    """The rules as given, except that each one with `before` moves ahead of the first rule it names."""
+    ordered = list(rules)
+    for rule in rules:
+        later = [i for i, r in enumerate(ordered) if r.name in getattr(rule, "before", ())]
+        at = ordered.index(rule)
+        if later and min(later) < at:
+            ordered.insert(min(later), ordered.pop(at))
+    return ordered

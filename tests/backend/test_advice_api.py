@@ -267,6 +267,39 @@ def test_paddy_alerts_are_raised_once_per_condition_and_cleared_when_it_ends(
     assert "深水にしてください: 15 cm 以上" in cold["text"] and "6月11日" in cold["text"]
 
 
+def test_the_advice_alerts_and_the_water_level_alert_never_say_the_same_or_the_opposite(
+        settings: BackendSettings, influx: InfluxV1, feed: Path) -> None:
+    # 10 June 05:00 JST, 16 C forecast for tomorrow night. Each paddy has a water sensor in the registry,
+    # so the built-in level rule judges every paddy whose stage the farmer has set.
+    now = jst_s("2026-06-10T05:00")
+    write_forecast(feed, date(2026, 6, 10), [18.0, 16.0, 18.0], [25.0] * 3)
+    levels = {"deep": 17.0, "dry": 0.5, "unset": 0.5}
+    with make_client(settings, feed) as c:
+        site(c)
+        add_field(c, "deep", "paddy", transplant_date="2026-05-20", growth_stage="meiosis")  # band 10-15 cm
+        add_field(c, "dry", "paddy", transplant_date="2026-05-20", growth_stage="tillering")  # band 2-4 cm
+        add_field(c, "unset", "paddy", transplant_date="2026-05-20")  # stage only from the calendar
+        for fid in levels:
+            r = c.post("/api/v1/devices", json={"device_id": f"w-{fid}", "kind": "water", "site": SITE,
+                                                "field_id": fid, "expected_interval_s": 600})
+            assert r.status_code == 201, r.text
+
+        def tick(t: float) -> set[tuple[str, str]]:
+            for fid, level in levels.items():
+                publish(influx, SITE, "water", f"w-{fid}", [(t - 600 * i, {"level_cm": level}) for i in range(6)],
+                        field_id=fid)
+            report = c.portal.call(c.app.state.alerts.tick, int(t * 1000))  # type: ignore[attr-defined,union-attr]
+            assert not report.rule_errors
+            return set(report.raised)
+
+        # 17 cm at meiosis is above the 10-15 cm band, but the cold-night alert asks for 15 cm or more: one
+        # message, not "deepen" and "check the outlet" together. A paddy too low gets one "let water in",
+        # from whichever rule can judge it: the level rule where the farmer set the stage, else the advice.
+        assert tick(now) == {("paddy_cold_night", "deep"), ("water_level", "dry:low"), ("paddy_low", "unset")}
+        levels["deep"] = 22.0  # deeper than even the cold asks: the outlet alert comes
+        assert tick(now + 1800) == {("water_level", "deep:high")}
+
+
 def test_the_advice_job_in_the_app_writes_advice_on_its_own(settings: BackendSettings, influx: InfluxV1) -> None:
     advice = replace(settings.advice, enabled=True, interval_s=1.0)
     start_ms = int(time.time() * 1000)
