@@ -28,6 +28,9 @@ CLOCK_AHEAD_TOLERANCE_MS = 120_000  # NTP-less devices drift; two minutes ahead 
 WEAK_RSSI_DBM = -90.0
 FLAT_SLOPE_V_PER_DAY = 1e-4  # 0.1 mV/day: below what an ESP32 ADC can resolve over a week  # Wi-Fi below about -90 dBm drops packets and lengthens connect time
 KINDS = ("soil", "water", "weather", "plow")
+# A plow logger runs on the vehicle's power and stops with the engine. Its last report standing (GPS
+# speed noise at rest is well under this) with the blade up means parked after a shift, not silent.
+PARKED_SPEED_KM_H = 3.0
 
 
 class Status(str, Enum):
@@ -70,6 +73,7 @@ class DeviceHealth:
     last_seen_ms: int | None = None
     age_s: float | None = None
     silent: bool = False
+    parked: bool = False  # a plow quiet since it stood with its blade up: engine off, nothing wrong
     battery_v: float | None = None
     battery_slope_v_per_day: float | None = None
     battery_days_left: float | None = None
@@ -162,6 +166,7 @@ async def fleet_health(registry: Registry, history: History, cfg: FleetSection, 
             if h is not None and len(s) and s.values["n"][-1] > 0:
                 h.clock_problem = f"{int(s.values['n'][-1])} reading(s) stamped more than 2 min in the future"
     await _clock_behind(history, by_id, provisioned)
+    await _plows_at_rest(history, by_id, where_clause(lookback_start, now_ms + 7 * DAY_MS, site_tag))
     gateways = await _gateways(history, cfg, now_ms, lookback_start)
     for h in by_id.values():
         _judge(h, cfg, now_ms, provisioned.get(h.device_id))
@@ -176,6 +181,23 @@ async def fleet_health(registry: Registry, history: History, cfg: FleetSection, 
         by_id[f"gateway:{h.device_id}"] = h
     order = {Status.PROBLEM: 0, Status.WARNING: 1, Status.OK: 2}
     return sorted(by_id.values(), key=lambda h: (order[h.status], h.device_id))
+
+
+async def _plows_at_rest(history: History, by_id: dict[str, DeviceHealth], where: str) -> None:
+    """Mark plows whose last report was standing with the blade up (parked) as `parked`."""
+    src = source("plow", history.database, history.raw_rp)
+    speed, blade = await history.query_all(";".join(
+        f'SELECT last({quote_ident(f)}) AS {quote_ident(f)} FROM {src}{where} GROUP BY "device_id"'
+        for f in ("speed_km_h", "blade_down")))
+    last: dict[str, dict[str, float]] = {}
+    for rows, f in ((speed, "speed_km_h"), (blade, "blade_down")):
+        for s in series_from_json(rows, [f]):
+            if len(s):
+                last.setdefault(s.tags.get("device_id", ""), {})[f] = float(s.values[f][-1])
+    for dev_id, v in last.items():
+        h = by_id.get(dev_id)
+        if h is not None and h.kind == "plow":
+            h.parked = v.get("blade_down") == 0.0 and v.get("speed_km_h", math.inf) < PARKED_SPEED_KM_H
 
 
 async def _clock_behind(history: History, by_id: dict[str, DeviceHealth], provisioned: dict[str, str | None]) -> None:
@@ -241,7 +263,7 @@ def _judge(h: DeviceHealth, cfg: FleetSection, now_ms: int, provisioned_at: str 
                 if now_ms - t_prov_ms > limit_s * 1000:
                     problems.append("never_seen")
                     h.silent = True
-        elif h.age_s is not None and h.age_s > limit_s:
+        elif h.age_s is not None and h.age_s > limit_s and not h.parked:
             problems.append("silent")
             h.silent = True
     if h.battery_v is not None and h.battery_v < cfg.battery_low_v:

@@ -164,6 +164,18 @@ class DeviceSilent:
                     "Check its power and network.",
                     {"gateway": h.device_id, "last_seen_ms": h.last_seen_ms, "age_s": h.age_s}))
                 continue
+            if h.kind == "plow" and h.last_seen_ms is not None:
+                # Parked plows are not silent (fleet.py): this one went quiet while moving or clearing.
+                mins = (h.age_s or 0) / 60
+                ev.active.append(Condition(
+                    h.device_id, h.site, Severity.WARNING,
+                    f"除雪車 {h.vehicle_id or h.device_id}(ロガー {h.device_id}): 作業中に {mins:.0f} 分間受信が途絶えています。"
+                    "運転手に連絡してください。",
+                    f"Plow {h.vehicle_id or h.device_id} (logger {h.device_id}) went silent while working {mins:.0f} min ago. "
+                    "Call the driver.",
+                    {"device_id": h.device_id, "vehicle_id": h.vehicle_id, "last_seen_ms": h.last_seen_ms,
+                     "age_s": h.age_s, "expected_interval_s": h.expected_interval_s}))
+                continue
             where = h.field_id or h.vehicle_id or h.site
             if h.last_seen_ms is None:
                 ja, en = "一度も受信していません", "has never reported"

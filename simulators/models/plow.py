@@ -2,7 +2,8 @@
 
 Route plan (greedy, deterministic): from the depot, go by the shortest path to the nearest entry of a
 piece of the route not yet cleared, clear it with the blade down, repeat; pieces of the route passed
-on the way are cleared too; other roads are driven with the blade up; at the end, return to the depot.
+on the way are cleared too; other roads are driven with the blade up; at the end, return to the depot
+and idle there, parked with the blade up, for 1-3 min before the engine (and the logger) goes off.
 A dead end makes the plow U-turn (a slow half circle of 6 m radius).
 Speeds (DOMAIN.md, "Snow removal"): plowing 25-30 km/h on minor streets, 40-50 km/h on main roads;
 transit with the blade up about 35 km/h on minor streets and 50 km/h on main roads; stops at some
@@ -153,6 +154,8 @@ def drive(plan: list[tuple[Edge, bool]], rng: random.Random) -> list[Leg]:
         for a, b in zip(e.xy, e.xy[1:]):
             legs.append(Leg(a, b, math.dist(a, b) / (speed_km_h * KM_H), clearing, _heading_deg(a, b)))
         prev = e
+    if legs:  # back at the depot: park, blade up, and idle a minute or two before the engine goes off
+        legs.append(Leg(legs[-1].b, legs[-1].b, rng.uniform(60, 180), False, legs[-1].heading_deg))
     return legs
 
 

@@ -180,6 +180,33 @@ def test_plow_standing_still_with_blade_down_alerts(alert_client: TestClient, in
     assert ("plow_stopped", "gps-7") in tick(alert_client, T0 + 300 + 5 * 149).raised
 
 
+def test_a_parked_plow_is_not_silent_but_one_gone_quiet_mid_route_is(alert_client: TestClient,
+                                                                     influx: InfluxV1) -> None:
+    # A plow's logger runs on the vehicle's power: after a shift the engine is off and nothing comes until
+    # the next snowfall. Only a logger that went quiet while working (moving or blade down) needs a call.
+    for vehicle, device in (("v-1", "gps-1"), ("v-2", "gps-2")):
+        alert_client.post("/api/v1/vehicles", json={"id": vehicle, "site": SITE, "machine_class": "4t"})
+        alert_client.post("/api/v1/devices", json={"device_id": device, "kind": "plow", "site": SITE,
+                                                   "vehicle_id": vehicle, "expected_interval_s": 10})
+    drive_home = [(T0 + 10 * i, {"lat": 40.80 + 0.0001 * i, "lon": 140.44, "speed_km_h": 30.0, "blade_down": i < 20})
+                  for i in range(30)]
+    idle_at_depot = [(T0 + 300 + 10 * i, {"lat": 40.803, "lon": 140.44, "speed_km_h": 0.0, "blade_down": False})
+                     for i in range(6)]
+    write_readings(influx, "plow", "gps-1", drive_home + idle_at_depot, tags={"vehicle_id": "v-1"})
+    clearing = [(T0 + 10 * i, {"lat": 40.81 + 0.0001 * i, "lon": 140.45, "speed_km_h": 28.0, "blade_down": True})
+                for i in range(36)]
+    write_readings(influx, "plow", "gps-2", clearing, tags={"vehicle_id": "v-2"})
+    report = tick(alert_client, T0 + 360 + 3600)  # an hour after both last reported
+    assert [s for r, s in report.raised if r == "device_silent" and s.startswith("gps-")] == ["gps-2"]
+    alert = alert_client.get("/api/v1/alerts", params={"rule": "device_silent"}).json()["alerts"]
+    lost = next(a for a in alert if a["subject"] == "gps-2")
+    assert "作業中" in lost["message_ja"] and "運転手" in lost["message_ja"]
+    assert "while working" in lost["message_en"] and "driver" in lost["message_en"]
+    health = {d["device_id"]: d for d in alert_client.get("/api/v1/devices/health").json()["devices"]}
+    assert health["gps-1"]["parked"] and health["gps-1"]["problems"] == [] and health["gps-1"]["status"] == "ok"
+    assert not health["gps-2"]["parked"] and health["gps-2"]["problems"] == ["silent"]
+
+
 def test_settings_for_alerts_are_checked() -> None:
     from backend.settings import load_settings
     from yukimizu.settings import SettingsError

@@ -105,14 +105,22 @@ def test_farmer_page_shows_level_alert_and_jst_time(server: str, influx: InfluxV
 
 def test_fleet_page_lists_problems_first(server: str, influx: InfluxV1, tmp_path: Path, admin_token: str) -> None:
     seed(server, influx, admin_token)
+    with httpx.Client(base_url=server, headers={"Authorization": f"Bearer {admin_token}"}) as c:
+        c.post("/api/v1/vehicles", json={"id": "v-1", "site": "goshogawara", "machine_class": "grader"})
+        c.post("/api/v1/devices", json={"device_id": "gps-1", "kind": "plow", "site": "goshogawara",
+                                        "vehicle_id": "v-1", "expected_interval_s": 10})
+    parked_s = time.time() - 2 * 3600  # back at the depot two hours ago, engine off since
+    write_readings(influx, "plow", "gps-1", [(parked_s, {"lat": 40.8, "lon": 140.44, "speed_km_h": 0.0,
+                                                         "blade_down": False})], tags={"vehicle_id": "v-1"})
     dom = render(server + f"/fleet#token={admin_token}", tmp_path)
     assert 'data-ready="1"' in dom
     text = text_of(dom)
     rows = re.findall(r'data-device="([^"]+)" data-status="([^"]+)"', dom)
-    assert rows == [("s-01", "problem"), ("s-09", "problem"), ("w-01", "ok")]
+    assert rows == [("s-01", "problem"), ("s-09", "problem"), ("gps-1", "ok"), ("w-01", "ok")]
     assert "電池残量が少ない" in text and "3.35 V" in text
     assert "受信が途絶えています" in text and "-67 dBm" in text
-    assert "異常 2 · 注意 0 · 正常 1" in text
+    assert "駐車中(エンジン停止)" in text
+    assert "異常 2 · 注意 0 · 正常 2" in text
 
 
 def test_farmer_sets_the_paddy_stage_on_the_page(server: str, influx: InfluxV1, tmp_path: Path, admin_token: str) -> None:

@@ -4,11 +4,12 @@
   const L = {
     ja: {title: "機器の状態", updated: "更新", device: "機器", kind: "種類", where: "設置先", lastSeen: "最終受信",
          battery: "電池", signal: "電波", firmware: "ファーム", problems: "状態", ok: "正常", problem: "異常", warning: "注意",
-         counts: "異常 {p} · 注意 {w} · 正常 {o}", never: "未受信", daysLeft: "残り約{d}日",
+         counts: "異常 {p} · 注意 {w} · 正常 {o}", never: "未受信", daysLeft: "残り約{d}日", parked: "駐車中(エンジン停止)",
          soil: "土壌", water: "水位", weather: "気象", plow: "除雪車", gateway: "ゲートウェイ"},
     en: {title: "Fleet health", updated: "Updated", device: "Device", kind: "Kind", where: "Where", lastSeen: "Last seen",
          battery: "Battery", signal: "Signal", firmware: "Firmware", problems: "Status", ok: "OK", problem: "Problem",
          warning: "Warning", counts: "{p} problems · {w} warnings · {o} OK", never: "never", daysLeft: "about {d} days left",
+         parked: "Parked (engine off)",
          soil: "soil", water: "water", weather: "weather", plow: "plow", gateway: "gateway"},
   };
   let data = null;
@@ -26,7 +27,7 @@
       `${t("updated")} ${YK.jst(now)} · ` + t("counts").replace("{p}", c.problem).replace("{w}", c.warning).replace("{o}", c.ok);
     document.getElementById("devices").innerHTML = data.devices.map(d => {
       const probs = d.problem_texts.length
-        ? d.problem_texts.map(p => YK.esc(YK.lang === "ja" ? p.ja : p.en)).join("<br>") : t("ok");
+        ? d.problem_texts.map(p => YK.esc(YK.lang === "ja" ? p.ja : p.en)).join("<br>") : t(d.parked ? "parked" : "ok");
       const batt = d.battery_v == null ? "—" : `${d.battery_v.toFixed(2)} V` +
         (d.battery_days_left != null ? `<br><small>${t("daysLeft").replace("{d}", Math.round(d.battery_days_left))}</small>` : "");
       const seen = d.last_seen_ms == null ? t("never") : `${YK.jst(d.last_seen_ms)}<br><small>${YK.ago(d.last_seen_ms, now)}</small>`;
