@@ -29,6 +29,11 @@ from .scenario import Scenario, ScenarioError
 from .site import DeviceSpec, FieldSpec, load_devices, load_fields
 
 _topic = lru_cache(maxsize=100_000)(topic)
+# A field node's Li-ion cell, 4.0 V full to the 3.3 V regulator cut-off, lasts about a growing season:
+# an ESP32 wake with Wi-Fi draws 120-260 mA for about 2 s (DOMAIN.md), 0.1 mAh, so a 2,500 mAh cell
+# gives roughly 25,000 wakes. Each wake drains a random share of that, 0.7 V over the cell's life.
+CELL_WAKES = 25_000
+CELL_SPAN_V = 0.7
 MAX_READINGS_PER_MESSAGE = 500  # the contract allows 1000; a spooled plow sends its backlog in chunks
 
 
@@ -280,7 +285,7 @@ class World:
         while t < self.end_unix_s:
             seq += 1
             value, temp_c = trace.at(t)
-            battery_v = max(3.3, battery_v - rng.uniform(0, 0.0004))
+            battery_v = max(3.3, battery_v - rng.uniform(0, 2 * CELL_SPAN_V / CELL_WAKES))
             r: dict = {"seq": seq, "t": round(t, 3)}
             if probe is not None:
                 r["vwc_pct"] = probe.read_vwc_pct(value, rng)
