@@ -100,8 +100,13 @@ def sort_by_urgency(advice: list[Advice]) -> list[Advice]:
     return sorted(advice, key=Advice.sort_key)
 
 
+_DRAINING = (ReasonCode.DRAIN_UNTIL_CRACKS, ReasonCode.FINAL_DRAINAGE)
+
+
 def _render(action: Action, reasons: tuple[ReasonCode, ...], values: Mapping[str, Any], lang: str) -> str:
-    parts = [_MESSAGES["action"][action.value][lang].format_map(values)]
+    # Holding a drained paddy means keeping it dry: "hold the level (target 0-0 cm)" says that badly.
+    key = "hold_dry" if action is Action.HOLD and any(r in reasons for r in _DRAINING) else action.value
+    parts = [_MESSAGES["action"][key][lang].format_map(values)]
     parts += [_MESSAGES["reason"][r.value][lang].format_map(values) for r in reasons]
     return ("" if lang == "ja" else " ").join(parts)
 

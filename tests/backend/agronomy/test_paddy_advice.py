@@ -207,6 +207,15 @@ def test_final_drainage_25_days_after_heading():
     assert dry.action is Action.HOLD
 
 
+@pytest.mark.parametrize("today", ["2026-06-25", "2026-09-03"], ids=["mid-season drainage", "final drainage"])
+def test_a_paddy_drained_on_purpose_is_told_to_keep_it_dry_not_to_hold_a_0_0_cm_band(today):
+    a = _advise(today, flat(-2.0), fc_tmin=[18.0] * 5)[0]
+    assert a.action is Action.HOLD
+    assert a.message_ja.startswith("水を入れず、乾いたままにしてください (水位 -2.0 cm")
+    assert a.message_en.startswith("Keep the paddy dry, let no water in (level -2.0 cm")
+    assert "0-0 cm" not in a.message_ja + a.message_en
+
+
 def test_a_silent_level_sensor_gives_no_level_advice_but_the_target():
     # readings stop 5 hours before now
     a = _advise("2026-07-27", lambda h: np.where(h > 5.0, 11.0, np.nan), hours=8, fc_tmin=[20.0] * 5)[0]
