@@ -25,8 +25,8 @@ from .settings import FleetSection
 
 DAY_MS = 86_400_000
 CLOCK_AHEAD_TOLERANCE_MS = 120_000  # NTP-less devices drift; two minutes ahead is a clock problem
-WEAK_RSSI_DBM = -90.0
-FLAT_SLOPE_V_PER_DAY = 1e-4  # 0.1 mV/day: below what an ESP32 ADC can resolve over a week  # Wi-Fi below about -90 dBm drops packets and lengthens connect time
+WEAK_RSSI_DBM = -90.0  # Wi-Fi below about -90 dBm drops packets and lengthens connect time
+FLAT_SLOPE_V_PER_DAY = 1e-4  # 0.1 mV/day: below what an ESP32 ADC can resolve over a week
 KINDS = ("soil", "water", "weather", "plow")
 # A plow logger runs on the vehicle's power and stops with the engine. Its last report standing (GPS
 # speed noise at rest is well under this) with the blade up means parked after a shift, not silent.
@@ -266,6 +266,10 @@ def _judge(h: DeviceHealth, cfg: FleetSection, now_ms: int, provisioned_at: str 
         elif h.age_s is not None and h.age_s > limit_s and not h.parked:
             problems.append("silent")
             h.silent = True
+        # Standing with the blade up while still reporting is a stop at a junction or idling, not parked.
+        h.parked = h.parked and h.age_s is not None and h.age_s > limit_s
+    else:
+        h.parked = False
     if h.battery_v is not None and h.battery_v < cfg.battery_low_v:
         problems.append("battery_low")
     elif h.battery_days_left is not None and h.battery_days_left < cfg.battery_warn_days:

@@ -1,6 +1,7 @@
 """Alerts end to end: rules on real InfluxDB data, deduplicated, delivered to a local receiver and to LINE."""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -196,6 +197,12 @@ def test_a_parked_plow_is_not_silent_but_one_gone_quiet_mid_route_is(alert_clien
     clearing = [(T0 + 10 * i, {"lat": 40.81 + 0.0001 * i, "lon": 140.45, "speed_km_h": 28.0, "blade_down": True})
                 for i in range(36)]
     write_readings(influx, "plow", "gps-2", clearing, tags={"vehicle_id": "v-2"})
+    alert_client.post("/api/v1/vehicles", json={"id": "v-3", "site": SITE, "machine_class": "4t"})
+    alert_client.post("/api/v1/devices", json={"device_id": "gps-3", "kind": "plow", "site": SITE,
+                                               "vehicle_id": "v-3", "expected_interval_s": 10})
+    waiting_at_a_light = [(time.time() - 10 * i, {"lat": 40.82, "lon": 140.45, "speed_km_h": 0.0, "blade_down": False})
+                          for i in range(3)]
+    write_readings(influx, "plow", "gps-3", waiting_at_a_light, tags={"vehicle_id": "v-3"})
     report = tick(alert_client, T0 + 360 + 3600)  # an hour after both last reported
     assert [s for r, s in report.raised if r == "device_silent" and s.startswith("gps-")] == ["gps-2"]
     alert = alert_client.get("/api/v1/alerts", params={"rule": "device_silent"}).json()["alerts"]
@@ -205,6 +212,7 @@ def test_a_parked_plow_is_not_silent_but_one_gone_quiet_mid_route_is(alert_clien
     health = {d["device_id"]: d for d in alert_client.get("/api/v1/devices/health").json()["devices"]}
     assert health["gps-1"]["parked"] and health["gps-1"]["problems"] == [] and health["gps-1"]["status"] == "ok"
     assert not health["gps-2"]["parked"] and health["gps-2"]["problems"] == ["silent"]
+    assert not health["gps-3"]["parked"] and health["gps-3"]["status"] == "ok"  # reporting: not engine off
 
 
 def test_settings_for_alerts_are_checked() -> None:
