@@ -19,12 +19,15 @@ from rich.live import Live
 from rich.table import Table
 
 from simulators import scenario as scenario_mod
+from simulators.forecast import forecast_csv
+from simulators.world import World
 
 from .influx import InfluxV1
 from .stack import DATABASE, Stack
 
 MEASUREMENTS = ("plow", "water", "soil", "weather")
 LIVE_FARM_S = 30 * 86400  # after the season's fast run, the farm goes on in real time for up to 30 days
+FORECAST_DAYS = 30  # the feed covers the whole live run; the backend reads the days from today on
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,14 +56,30 @@ def farm_timeline(speed: float) -> tuple[float, int]:
     return start_s, -round(farm.calendar_shift_s(start_s) / 86400)
 
 
-def live_farm_args(start_s: float) -> list[str]:
-    """`yukimizu simulate` arguments that carry the season on in real time from where the run begun at
-    `start_s` ends: same timeline and calendar shift, so the farm never falls silent while the demo runs."""
+def live_farm(start_s: float) -> scenario_mod.Scenario:
+    """The season carried on in real time from where the run begun at `start_s` ends: same timeline and
+    calendar shift, so the farm never falls silent while the demo runs."""
     farm = scenario_mod.load("paddy-season")  # its duration and calendar; the speed is the fast run's concern
     end_s = start_s + farm.duration_s
     calendar_end = dt.datetime.fromisoformat(farm.calendar_start) + dt.timedelta(seconds=farm.duration_s)
-    return ["--speed", "1", "--duration-s", str(LIVE_FARM_S),
-            "--start", dt.datetime.fromtimestamp(end_s, dt.UTC).isoformat(), "--calendar-start", calendar_end.isoformat()]
+    return scenario_mod.replace(farm, speed=1.0, duration_s=LIVE_FARM_S,
+                                start=dt.datetime.fromtimestamp(end_s, dt.UTC).isoformat(),
+                                calendar_start=calendar_end.isoformat())
+
+
+def live_farm_args(start_s: float) -> list[str]:
+    """`yukimizu simulate` arguments for `live_farm(start_s)`."""
+    live = live_farm(start_s)
+    return ["--speed", "1", "--duration-s", str(live.duration_s), "--start", live.start,
+            "--calendar-start", live.calendar_start]
+
+
+def write_forecast(path: Path, start_s: float) -> str:
+    """Write the live farm's weather ahead as the site's forecast feed; return the `forecast_feeds` entry."""
+    live = live_farm(start_s)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(forecast_csv(World(live, live.run_start_unix_s()), FORECAST_DAYS), encoding="utf-8")
+    return f"{live.site}={path}"
 
 
 def _counts(db: InfluxV1) -> dict[str, int]:
@@ -88,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     var = Path(args.var).resolve()
     farm_start_s, shift_days = farm_timeline(args.farm_speed)
-    stack = Stack(var, field_date_shift_days=shift_days)
+    # No JMA forecast to fetch here: the backend reads the weather the live farm will play.
+    feed = write_forecast(var / "forecast-goshogawara.csv", farm_start_s)
+    stack = Stack(var, field_date_shift_days=shift_days, forecast_feeds=[feed])
     console.print(f"starting in {var} ...")
     try:
         stack.start()

@@ -55,6 +55,8 @@ class Stack:
     # Days added to the fields' dates (transplanting, bloom) on import: the demo plays June's season
     # ending today, and the backend must count the crops' stages on that same timeline.
     field_date_shift_days: int = 0
+    # `[advice] forecast_feeds` entries, "site=path or URL" (the demo's: the simulator's weather ahead).
+    forecast_feeds: list[str] = field(default_factory=list)
     broker: Mosquitto | None = None
     influxdb: InfluxDB | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -101,6 +103,7 @@ class Stack:
             'plugins = ["backend.advisor.plugin"]\n'
             "[advice]\n"
             f"interval_s = {self.advice_interval_s}\n"
+            f"forecast_feeds = {json.dumps(self.forecast_feeds, ensure_ascii=False)}\n"
             "[alerts]\n"
             "interval_s = 15.0\n"
             "[influxdb]\n"

@@ -14,7 +14,7 @@ from backend.agronomy.paddy import load_rules, stage_today
 from simulators import cli as sim_cli
 from simulators import scenario as scenario_mod
 from simulators.world import World
-from yukimizu.demo import farm_timeline, live_farm_args
+from yukimizu.demo import farm_timeline, live_farm_args, write_forecast
 from yukimizu.jst import JST
 from yukimizu.stack import SITE_DIR, Stack
 
@@ -27,7 +27,9 @@ def test_the_backend_advises_on_the_season_the_simulated_farmers_are_in(tmp_path
     features = json.loads((SITE_DIR / "registry.json").read_text(encoding="utf-8"))["fields"]["features"]
     paddies = {f["id"]: f["properties"]["transplant_date"] for f in features if f["properties"]["crop"] == "paddy"}
     assert paddies
-    stack = Stack(tmp_path / "stack", field_date_shift_days=shift_days).start()
+    # The demo's forecast feed: the weather the live farm will play, from today.
+    feed = write_forecast(tmp_path / "forecast.csv", start_s)
+    stack = Stack(tmp_path / "stack", field_date_shift_days=shift_days, forecast_feeds=[feed]).start()
     try:
         rules = load_rules()
         today = dt.datetime.now(JST).date()
@@ -37,7 +39,10 @@ def test_the_backend_advises_on_the_season_the_simulated_farmers_are_in(tmp_path
                 field = c.get(f"/api/v1/fields/{fid}").json()
                 moved = dt.date.fromisoformat(transplant) + dt.timedelta(days=shift_days)
                 assert field["transplant_date"] == moved.isoformat()
-                stage = c.get(f"/api/v1/fields/{fid}/advice").json()["advice"]["stage"]
+                advice = c.get(f"/api/v1/fields/{fid}/advice").json()["advice"]
+                stage = advice["stage"]
+                # With the feed the advice looks ahead (cold nights, rain) instead of saying it cannot.
+                assert "no_forecast" not in advice["reasons"] and "no_cold_check" not in advice["reasons"], advice
                 expected = stage_today(rules, played, [transplant], [np.datetime64("NaT")])
                 assert stage == rules.stages[int(expected.index[0])].id, (fid, stage)
                 # Without the move it would be November's stage, not the one the simulated water shows.
