@@ -3,7 +3,8 @@ by the alert engine like the built-in ones.
 
 - `paddy_low`: the level is below the stage's band (the advice says fill); only for paddies the built-in
   `water_level` rule cannot judge (no stage or band set in the registry, or no water sensor registered)
-- `paddy_overflow`: the level is at the outlet (the field's level_max_cm)
+- `paddy_overflow`: the level is at the outlet (the field's level_max_cm); likewise only where `water_level`
+  has no upper bound to judge (no water sensor registered), since the outlet height is its bound
 - `paddy_leak`: the level falls faster than ET and percolation explain (leak or open outlet)
 - `paddy_cold_night`: a cold night is forecast (or trended) in a stage that needs deep water then
 
@@ -16,12 +17,13 @@ from dataclasses import dataclass
 
 from backend.agronomy import paddy
 
-from ..alerts.builtin import judged_too_low_by_level_rule
+from ..alerts.builtin import judged_by_level_rule
 from ..alerts.rules import Condition, Evaluation, Rule, RuleContext, Severity
 from ..settings import BackendSettings
 from .service import Advisor, FieldAdvice
 
 _UNJUDGED = ("no_data", "off_season")
+_LEVEL_SIDE = {"low": "low", "overflow": "high"}  # conditions the built-in water_level rule also alerts
 
 
 class _PaddyAdvice:
@@ -72,10 +74,10 @@ class PaddyRule:
     async def evaluate(self, ctx: RuleContext) -> Evaluation:
         """Every paddy the advice could judge is checked; those in the condition are active."""
         rows = await self.shared.get(ctx)
-        if self.what == "low":
-            # Where the built-in level rule has a lower bound it says "let water in" at the same level:
-            # one message per paddy, so this rule keeps to the paddies whose stage only the calendar knows.
-            theirs = judged_too_low_by_level_rule(ctx.registry)
+        if self.what in _LEVEL_SIDE:
+            # Where the built-in level rule has that bound it says "let water in" or "check the outlet"
+            # for the same level: one message per paddy, so this rule keeps to the paddies it cannot judge.
+            theirs = judged_by_level_rule(ctx.registry, _LEVEL_SIDE[self.what])
             rows = [f for f in rows if f.field_id not in theirs]
         ev = Evaluation(universe={f.field_id for f in rows})
         for f in rows:

@@ -31,10 +31,12 @@ def _paddy_sensors(registry: Registry) -> tuple[dict[str, dict[str, Any]], dict[
     return fields, sensors
 
 
-def judged_too_low_by_level_rule(registry: Registry) -> set[str]:
-    """Paddies the level rule alerts when too low (a lower bound and a water sensor): no other rule need."""
+def judged_by_level_rule(registry: Registry, side: str) -> set[str]:
+    """Paddies the level rule alerts when too low (side "low": a lower bound and a water sensor) or too
+    deep ("high": an upper bound, which a field's outlet height is): no other rule need say it again."""
     fields, sensors = _paddy_sensors(registry)
-    return {fid for fid in sensors if (band := band_for(fields[fid])) is not None and band[0] is not None}
+    k = 0 if side == "low" else 1
+    return {fid for fid in sensors if (band := band_for(fields[fid])) is not None and band[k] is not None}
 
 
 class WaterLevelBand:

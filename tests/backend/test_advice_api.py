@@ -273,12 +273,13 @@ def test_the_advice_alerts_and_the_water_level_alert_never_say_the_same_or_the_o
     # so the built-in level rule judges every paddy whose stage the farmer has set.
     now = jst_s("2026-06-10T05:00")
     write_forecast(feed, date(2026, 6, 10), [18.0, 16.0, 18.0], [25.0] * 3)
-    levels = {"deep": 17.0, "dry": 0.5, "unset": 0.5}
+    levels = {"deep": 17.0, "dry": 0.5, "unset": 0.5, "brim": 8.5}
     with make_client(settings, feed) as c:
         site(c)
         add_field(c, "deep", "paddy", transplant_date="2026-05-20", growth_stage="meiosis")  # band 10-15 cm
         add_field(c, "dry", "paddy", transplant_date="2026-05-20", growth_stage="tillering")  # band 2-4 cm
         add_field(c, "unset", "paddy", transplant_date="2026-05-20")  # stage only from the calendar
+        add_field(c, "brim", "paddy", transplant_date="2026-05-20", level_max_cm=8.0)  # outlet boards at 8 cm
         for fid in levels:
             r = c.post("/api/v1/devices", json={"device_id": f"w-{fid}", "kind": "water", "site": SITE,
                                                 "field_id": fid, "expected_interval_s": 600})
@@ -295,7 +296,9 @@ def test_the_advice_alerts_and_the_water_level_alert_never_say_the_same_or_the_o
         # 17 cm at meiosis is above the 10-15 cm band, but the cold-night alert asks for 15 cm or more: one
         # message, not "deepen" and "check the outlet" together. A paddy too low gets one "let water in",
         # from whichever rule can judge it: the level rule where the farmer set the stage, else the advice.
-        assert tick(now) == {("paddy_cold_night", "deep"), ("water_level", "dry:low"), ("paddy_low", "unset")}
+        # Water over the outlet boards: one "check the outlet", not that and "lower the water" as well.
+        assert tick(now) == {("paddy_cold_night", "deep"), ("water_level", "dry:low"), ("paddy_low", "unset"),
+                             ("water_level", "brim:high")}
         levels["deep"] = 22.0  # deeper than even the cold asks: the outlet alert comes
         assert tick(now + 1800) == {("water_level", "deep:high")}
 
