@@ -114,13 +114,22 @@ def status(args: argparse.Namespace) -> int:
     t.add_column("項目 / item")
     t.add_column("値 / value", justify="right")
     for key, label in _LABELS.items():
-        t.add_row(label, str(snap.get(key)))
+        t.add_row(label, _shown(key, snap.get(key)))
     for reason, n in (snap.get("dead_letters_by_reason") or {}).items():
         t.add_row(f"  不正 / dead letter: {reason}", str(n))
     for reason, n in (snap.get("rejected_by_reason") or {}).items():
         t.add_row(f"  除外 / rejected: {reason}", str(n))
     Console().print(t)
     return 0
+
+
+def _shown(key: str, value: object) -> str:
+    """A snapshot value as the status table shows it: yes/no and blanks in words, not Python's."""
+    if value is None:
+        return "未設定 / not configured" if key == "lora_open" else "—"
+    if isinstance(value, bool):
+        return "はい / yes" if value else "いいえ / no"
+    return str(value)
 
 
 def dead_letters(args: argparse.Namespace) -> int:

@@ -157,6 +157,11 @@ def test_health_endpoint_status_command_and_gateway_measurement(mosquitto, influ
     row = next(ln for ln in out.stdout.splitlines() if "readings written" in ln)
     assert "20" in row
 
+    def shown(label: str) -> str:
+        return next(ln for ln in out.stdout.splitlines() if label in ln)
+    assert "はい / yes" in shown("broker connected")  # words, not Python's True/None
+    assert "未設定 / not configured" in shown("LoRa receiver")
+
     def written_in_influx():
         cid = gw.config["mqtt"]["client_id"]
         r = influx.query(f"SELECT last(\"written\"), last(\"duplicates\") FROM \"gateway\" WHERE \"gateway\" = '{cid}'")
