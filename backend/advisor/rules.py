@@ -6,7 +6,8 @@ by the alert engine like the built-in ones.
 - `paddy_overflow`: the level is at the outlet (the field's level_max_cm); likewise only where `water_level`
   has no upper bound to judge (no water sensor registered), since the outlet height is its bound
 - `paddy_leak`: the level falls faster than ET and percolation explain (leak or open outlet)
-- `paddy_cold_night`: a cold night is forecast (or trended) in a stage that needs deep water then
+- `paddy_cold_night`: a cold night is forecast (or trended) in a stage that needs deep water then; not while
+  the built-in `cold_damage` (a cold week) already asks that paddy for deep water
 
 The four share one advice computation per evaluation. A subject counts as checked only when the advice could
 judge it (fresh level readings; for cold nights a station or a forecast), so missing data never clears an alert.
@@ -83,6 +84,10 @@ class PaddyRule:
         for f in rows:
             if not self._judged(f):
                 continue
+            if self.what == "cold_night" and ctx.is_open("cold_damage", f.field_id):
+                # The built-in cold alert (a cold week) already asks this paddy for deep water: one message.
+                # Left unchecked, an alert raised before it neither repeats nor clears while that one lasts.
+                continue
             ev.checked.add(f.field_id)
             if self._active(f):
                 ev.active.append(Condition(
@@ -99,4 +104,5 @@ def paddy_rules(settings: BackendSettings) -> list[Rule]:
     return [PaddyRule("paddy_low", Severity.WARNING, shared, "low"),
             PaddyRule("paddy_overflow", Severity.WARNING, shared, "overflow"),
             PaddyRule("paddy_leak", Severity.CRITICAL, shared, "leak"),
+            # After cold_damage (it defers to it), before water_level (which reads it).
             PaddyRule("paddy_cold_night", Severity.CRITICAL, shared, "cold_night", before=("water_level",))]

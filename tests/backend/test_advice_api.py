@@ -303,6 +303,28 @@ def test_the_advice_alerts_and_the_water_level_alert_never_say_the_same_or_the_o
         assert tick(now + 1800) == {("water_level", "deep:high")}
 
 
+def test_a_cold_week_with_a_cold_night_ahead_is_one_deep_water_alert_not_two(
+        settings: BackendSettings, influx: InfluxV1, feed: Path) -> None:
+    # Meiosis in a cold week (7-day mean 15 C, the built-in NARO check) and 16 C forecast for tomorrow night
+    # (the advice's check): both ask for deep water, and the farmer should get that once.
+    now = jst_s("2026-06-10T05:00")
+    write_forecast(feed, date(2026, 6, 10), [18.0, 16.0, 18.0], [25.0] * 3)
+    with make_client(settings, feed) as c:
+        site(c)
+        add_field(c, "booting", "paddy", transplant_date="2026-05-20", growth_stage="meiosis")
+        for device, kind, fid in (("w-booting", "water", "booting"), ("met-1", "weather", None)):
+            r = c.post("/api/v1/devices", json={"device_id": device, "kind": kind, "site": SITE, "field_id": fid,
+                                                "expected_interval_s": 600 if kind == "water" else 3600})
+            assert r.status_code == 201, r.text
+        week = [row for row in station_hours(date(2026, 6, 3), 8, lambda k: 19.0, lambda k: 11.0) if row[0] <= now]
+        publish(influx, SITE, "weather", "met-1", week)
+        publish(influx, SITE, "water", "w-booting", [(now - 600 * i, {"level_cm": 16.0}) for i in range(6)],
+                field_id="booting")
+        report = c.portal.call(c.app.state.alerts.tick, int(now * 1000))  # type: ignore[attr-defined,union-attr]
+        assert not report.rule_errors
+        assert report.raised == [("cold_damage", "booting")]
+
+
 def test_the_advice_job_in_the_app_writes_advice_on_its_own(settings: BackendSettings, influx: InfluxV1) -> None:
     advice = replace(settings.advice, enabled=True, interval_s=1.0)
     start_ms = int(time.time() * 1000)
