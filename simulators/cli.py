@@ -20,6 +20,7 @@ from rich.table import Table
 from yukimizu.jst import JST
 
 from . import scenario as scenario_mod
+from .clock import SimClock
 from .faults import Hook, server_hook
 from .fleet import Fleet
 from .runner import Progress, RunReport, run
@@ -39,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--start", help="開始時刻 / simulated start, ISO 8601 with offset (default: chosen so no timestamp is in the future)")
     p.add_argument("--calendar-start", help="季節の開始日 / the date whose season the models play, ISO 8601 with offset "
                    "(default: the scenario's); a run continuing another starts its calendar where that one ended")
+    p.add_argument("--catch-up", action="store_true", default=None,
+                   help="現在に追いついたら実時間 / play at --speed until the simulated clock reaches the present, "
+                   "then go on in real time (with --start in the past)")
     p.add_argument("--seq-base", type=int, help="first seq - 1 for every device (default: wall-clock seconds x 10^6, "
                    "so a new run is never taken for duplicates by a gateway that saw the last one)")
     p.add_argument("--sent-log", help="送信ログ / JSONL file: one line per reading the broker acknowledged")
@@ -59,7 +63,8 @@ def resolve(args: argparse.Namespace) -> tuple[scenario_mod.Scenario, float]:
     """The scenario with command-line overrides, and its start time."""
     sc = scenario_mod.load(args.scenario)
     changes = {k: v for k, v in (("speed", args.speed), ("devices", args.devices), ("duration_s", args.duration_s),
-                                 ("seed", args.seed), ("start", args.start), ("calendar_start", args.calendar_start))
+                                 ("seed", args.seed), ("start", args.start), ("calendar_start", args.calendar_start),
+                                 ("catch_up", args.catch_up))
                if v is not None}
     if changes:
         sc = scenario_mod.replace(sc, **changes)
@@ -136,7 +141,7 @@ def main(args: argparse.Namespace) -> int:
         broker = own.url
         hooks["broker"] = server_hook(own)
     console.print(f"broker {broker}   start {_jst(start)}   devices {len(world.devices)}   "
-                  f"run about {(world.end_unix_s - start) / sc.speed:,.0f} s")
+                  f"run about {SimClock(start, sc.speed, sc.catch_up).wall_s_between(start, world.end_unix_s):,.0f} s")
     fil_thread: threading.Thread | None = None
     fil_result: dict = {}
     stop = threading.Event()

@@ -1,4 +1,7 @@
-"""Simulated clock: t_unix_s = start_unix_s + elapsed_wall_s * speed, so accelerated runs keep consistent timestamps."""
+"""Simulated clock: t_unix_s = start_unix_s + elapsed_wall_s * speed, so accelerated runs keep consistent timestamps.
+
+With `catch_up` the clock is never ahead of the present: a season replayed at speed from weeks ago
+reaches today and then goes on in real time, one run and one model, with no seam."""
 from __future__ import annotations
 
 import time
@@ -11,23 +14,41 @@ class SimClock:
 
     start_unix_s: float
     speed: float = 1.0
+    catch_up: bool = False  # never ahead of the wall clock: at speed until the present, then real time
     _wall0_s: float = field(default_factory=time.monotonic)
+    _present0_unix_s: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:
         if not self.speed > 0:
             raise ValueError(f"speed must be > 0, got {self.speed!r}")
 
+    def at(self, elapsed_wall_s: float) -> float:
+        """Simulated Unix seconds after `elapsed_wall_s` of wall time."""
+        t = self.start_unix_s + elapsed_wall_s * self.speed
+        return min(t, self._present0_unix_s + elapsed_wall_s) if self.catch_up else t
+
     def now(self) -> float:
         """Simulated Unix seconds now."""
-        return self.start_unix_s + (time.monotonic() - self._wall0_s) * self.speed
+        return self.at(time.monotonic() - self._wall0_s)
 
     def elapsed_sim_s(self) -> float:
         """Simulated seconds since the start."""
-        return (time.monotonic() - self._wall0_s) * self.speed
+        return self.now() - self.start_unix_s
 
     def wall_s_until(self, t_unix_s: float) -> float:
         """Wall seconds until the simulated clock reaches t_unix_s (negative if passed)."""
-        return (t_unix_s - self.now()) / self.speed
+        return self.wall_s_between(self.now(), t_unix_s)
+
+    def wall_s_between(self, from_unix_s: float, t_unix_s: float) -> float:
+        """Wall seconds the clock takes from simulated time `from_unix_s` to `t_unix_s`."""
+        lag_s = self._present0_unix_s - self.start_unix_s  # how far in the past the run starts
+        if not self.catch_up or (lag_s > 0 and self.speed <= 1):
+            return (t_unix_s - from_unix_s) / self.speed  # never reaches the present: plain speed
+        if lag_s <= 0:
+            return t_unix_s - from_unix_s  # starts at or past the present: real time throughout
+        meet = self._present0_unix_s + lag_s / (self.speed - 1)  # where the fast clock reaches the present
+        fast = (min(t_unix_s, meet) - min(from_unix_s, meet)) / self.speed
+        return fast + (max(t_unix_s, meet) - max(from_unix_s, meet))
 
 
 def default_start_unix_s(duration_s: float, speed: float, now_unix_s: float | None = None) -> float:

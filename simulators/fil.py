@@ -335,7 +335,7 @@ def run_fil(world: World, *, micropython: str, bundles: dict[str, Path], workdir
             p.proc = None
             plow_stats[p.board.spec.device_id] = {"error": str(e)}
     plows = [p for p in plows if p.proc is not None]
-    clock = SimClock(world.start_unix_s, speed)
+    clock = SimClock(world.start_unix_s, speed, catch_up=world.sc.catch_up)
 
     def drive(p: PlowNode) -> None:
         try:

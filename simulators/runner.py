@@ -68,7 +68,7 @@ def run(world: World, fleet: Fleet, *, speed: float, hooks: dict[str, Hook] | No
     worker = FaultWorker(all_hooks).start()
     schedule = _schedule(world)
     model_events = [t for t, _ in world.fault_events()]
-    clock = SimClock(world.start_unix_s, speed)
+    clock = SimClock(world.start_unix_s, speed, catch_up=world.sc.catch_up)
     wall0 = time.monotonic()
     msgs = world.messages()
     nxt = next(msgs, None)

@@ -151,6 +151,9 @@ class Scenario:
     # The date whose season the models play (weather climate, crop calendar), ISO with offset; empty: the
     # start itself. Lets an accelerated June season end today: stamped now, with June inside.
     calendar_start: str = ""
+    # Never ahead of the present: play at `speed` from `start` until the simulated clock reaches now,
+    # then go on in real time (a season replayed up to today that carries on live, in one run).
+    catch_up: bool = False
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
     devices: int = 0  # 0: the site registry's devices; N: scale the fleet to N devices
     weather: WeatherSection = field(default_factory=WeatherSection)

@@ -163,3 +163,53 @@ def test_a_background_scenario_can_be_watched_and_stopped(tmp_path: Path, mosqui
     assert not h.running and h.error is None and report is not None
     assert 50 <= report.readings_acked < 2040  # stopped early: not the whole two hours
     assert len(sent_log(tmp_path / "sent.jsonl")) == report.readings_acked
+
+
+CATCH_UP_SCENARIO = """
+name = "catch-up-test"
+description = "water sensors every 2 s, replayed from 30 s ago"
+duration_s = 40
+speed = 30
+seed = 3
+kinds = ["water"]
+catch_up = true
+[sampling]
+water_interval_s = 2
+"""
+
+
+def test_a_catch_up_run_replays_the_past_at_speed_then_goes_on_in_real_time(tmp_path: Path, make_mosquitto) -> None:
+    # 30 s of the past at 30x take about a second; the last 10 s then take 10 s: no reading is ever
+    # published before its own time (the gateway would refuse readings from the future).
+    broker = make_mosquitto()
+    p = tmp_path / "catch-up.toml"
+    p.write_text(CATCH_UP_SCENARIO)
+    world = World(scenario.load(p), time.time() - 30)
+    early: list[float] = []  # seconds by which a received reading's time was ahead of the wall clock
+    got = Counter()
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="catch-up-sub")
+    ready = threading.Event()
+    c.on_connect = lambda cl, *_: cl.subscribe("yukimizu/v1/+/+/+/telemetry", qos=1)
+    c.on_subscribe = lambda *_: ready.set()
+
+    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        now = time.time()
+        for r in json.loads(msg.payload)["readings"]:
+            early.append(r["t"] - now)
+            got[msg.topic] += 1
+
+    c.on_message = on_message
+    c.connect("127.0.0.1", broker.port)
+    c.loop_start()
+    fleet = Fleet(broker.url, [d.device_id for d in world.devices])
+    try:
+        assert ready.wait(5) and fleet.wait_connected(5)
+        report = run(world, fleet, speed=world.sc.speed)
+        time.sleep(0.3)
+    finally:
+        fleet.close()
+        c.loop_stop()
+        c.disconnect()
+    assert report.unacked == 0 and sum(got.values()) == report.readings_acked > 0
+    assert max(early) < 0.5, f"a reading arrived {max(early):.1f} s before its own time"
+    assert 9.0 < report.wall_s < 14.0  # about 1 s of replay, then 10 s in real time (not 40 / 30 = 1.3 s)
