@@ -16,9 +16,11 @@ from .world import World
 HEADER = "日付,最低気温,最高気温,降水量"
 
 
-def forecast_csv(world: World, days: int) -> str:
-    """Daily min/max air temperature (C) and rain (mm) for `days` JST days from the run's first day."""
-    first_day_s = ((world.start_unix_s + JST_OFFSET_S) // 86400) * 86400 - JST_OFFSET_S
+def forecast_csv(world: World, days: int, from_unix_s: float | None = None) -> str:
+    """Daily min/max air temperature (C) and rain (mm) for `days` JST days from the day of `from_unix_s`
+    (default: the run's first day)."""
+    t0 = world.start_unix_s if from_unix_s is None else from_unix_s
+    first_day_s = ((t0 + JST_OFFSET_S) // 86400) * 86400 - JST_OFFSET_S
     rows = [HEADER]
     for k in range(days):
         day_s = first_day_s + k * 86400

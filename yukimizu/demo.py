@@ -26,8 +26,8 @@ from .influx import InfluxV1
 from .stack import DATABASE, Stack
 
 MEASUREMENTS = ("plow", "water", "soil", "weather")
-LIVE_FARM_S = 30 * 86400  # after the season's fast run, the farm goes on in real time for up to 30 days
-FORECAST_DAYS = 30  # the feed covers the whole live run; the backend reads the days from today on
+LIVE_FARM_S = 30 * 86400  # once the season's replay reaches today, the farm goes on in real time for 30 days
+FORECAST_DAYS = 30  # the feed covers the whole live part; the backend reads the days from today on
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,30 +56,25 @@ def farm_timeline(speed: float) -> tuple[float, int]:
     return start_s, -round(farm.calendar_shift_s(start_s) / 86400)
 
 
-def live_farm(start_s: float) -> scenario_mod.Scenario:
-    """The season carried on in real time from where the run begun at `start_s` ends: same timeline and
-    calendar shift, so the farm never falls silent while the demo runs."""
-    farm = scenario_mod.load("paddy-season")  # its duration and calendar; the speed is the fast run's concern
-    end_s = start_s + farm.duration_s
-    calendar_end = dt.datetime.fromisoformat(farm.calendar_start) + dt.timedelta(seconds=farm.duration_s)
-    return scenario_mod.replace(farm, speed=1.0, duration_s=LIVE_FARM_S,
-                                start=dt.datetime.fromtimestamp(end_s, dt.UTC).isoformat(),
-                                calendar_start=calendar_end.isoformat())
+def farm_run(start_s: float, speed: float) -> scenario_mod.Scenario:
+    """The demo's farm: the season from `start_s` at `speed` up to the present, then on in real time for
+    LIVE_FARM_S, in one run (one model: the paddies carry on from where the replay left them)."""
+    farm = scenario_mod.load("paddy-season")
+    return scenario_mod.replace(farm, speed=speed, duration_s=farm.duration_s + LIVE_FARM_S, catch_up=True,
+                                start=dt.datetime.fromtimestamp(start_s, dt.UTC).isoformat())
 
 
-def live_farm_args(start_s: float) -> list[str]:
-    """`yukimizu simulate` arguments for `live_farm(start_s)`."""
-    live = live_farm(start_s)
-    return ["--speed", "1", "--duration-s", str(live.duration_s), "--start", live.start,
-            "--calendar-start", live.calendar_start]
+def farm_args(farm: scenario_mod.Scenario) -> list[str]:
+    """`yukimizu simulate` arguments for `farm_run(...)`."""
+    return ["--speed", str(farm.speed), "--start", farm.start, "--duration-s", str(farm.duration_s), "--catch-up"]
 
 
-def write_forecast(path: Path, start_s: float) -> str:
-    """Write the live farm's weather ahead as the site's forecast feed; return the `forecast_feeds` entry."""
-    live = live_farm(start_s)
+def write_forecast(path: Path, farm: scenario_mod.Scenario) -> str:
+    """Write the farm's weather from today on as the site's forecast feed; return the `forecast_feeds` entry."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(forecast_csv(World(live, live.run_start_unix_s()), FORECAST_DAYS), encoding="utf-8")
-    return f"{live.site}={path}"
+    world = World(farm, farm.run_start_unix_s())
+    path.write_text(forecast_csv(world, FORECAST_DAYS, from_unix_s=time.time()), encoding="utf-8")
+    return f"{farm.site}={path}"
 
 
 def _counts(db: InfluxV1) -> dict[str, int]:
@@ -107,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     var = Path(args.var).resolve()
     farm_start_s, shift_days = farm_timeline(args.farm_speed)
-    # No JMA forecast to fetch here: the backend reads the weather the live farm will play.
-    feed = write_forecast(var / "forecast-goshogawara.csv", farm_start_s)
+    farm = farm_run(farm_start_s, args.farm_speed)
+    # No JMA forecast to fetch here: the backend reads the weather the farm will play from today on.
+    feed = write_forecast(var / "forecast-goshogawara.csv", farm)
     stack = Stack(var, field_date_shift_days=shift_days, forecast_feeds=[feed])
     console.print(f"starting in {var} ...")
     try:
@@ -118,9 +114,7 @@ def run(args: argparse.Namespace) -> int:
                            "--sent-log", str(var / "sent-plows.jsonl"))
 
         plows()
-        stack.simulate("sim-farm", "paddy-season", "--speed", str(args.farm_speed),
-                       "--start", dt.datetime.fromtimestamp(farm_start_s, dt.UTC).isoformat(),
-                       "--sent-log", str(var / "sent-farm.jsonl"))
+        stack.simulate("sim-farm", "paddy-season", *farm_args(farm), "--sent-log", str(var / "sent-farm.jsonl"))
         assert stack.broker is not None and stack.influxdb is not None
         db = InfluxV1(stack.influxdb.url, DATABASE)
         # The demo's own admin token rides in the link's fragment: the pages keep it, browsers never send it on.
@@ -162,9 +156,6 @@ def run(args: argparse.Namespace) -> int:
                 time.sleep(2)
                 if stack.procs["sim-plows"].poll() is not None:
                     plows()  # the night is over: another storm, so there is always something moving
-                if "sim-farm-live" not in stack.procs and stack.procs["sim-farm"].poll() is not None:
-                    stack.simulate("sim-farm-live", "paddy-season", *live_farm_args(farm_start_s),
-                                   "--sent-log", str(var / "sent-farm-live.jsonl"))
                 live.update(_table(_counts(db), started))
     except KeyboardInterrupt:
         console.print("stopping ...")

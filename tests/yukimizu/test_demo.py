@@ -5,6 +5,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import time
 from pathlib import Path
 
 import httpx
@@ -13,8 +14,9 @@ import numpy as np
 from backend.agronomy.paddy import load_rules, stage_today
 from simulators import cli as sim_cli
 from simulators import scenario as scenario_mod
+from simulators.clock import SimClock
 from simulators.world import World
-from yukimizu.demo import farm_timeline, live_farm_args, write_forecast
+from yukimizu.demo import farm_args, farm_run, farm_timeline, write_forecast
 from yukimizu.jst import JST
 from yukimizu.stack import SITE_DIR, Stack
 
@@ -28,7 +30,7 @@ def test_the_backend_advises_on_the_season_the_simulated_farmers_are_in(tmp_path
     paddies = {f["id"]: f["properties"]["transplant_date"] for f in features if f["properties"]["crop"] == "paddy"}
     assert paddies
     # The demo's forecast feed: the weather the live farm will play, from today.
-    feed = write_forecast(tmp_path / "forecast.csv", start_s)
+    feed = write_forecast(tmp_path / "forecast.csv", farm_run(start_s, 20000.0))
     stack = Stack(tmp_path / "stack", field_date_shift_days=shift_days, forecast_feeds=[feed]).start()
     try:
         rules = load_rules()
@@ -52,15 +54,18 @@ def test_the_backend_advises_on_the_season_the_simulated_farmers_are_in(tmp_path
         stack.stop()
 
 
-def test_the_live_farm_goes_on_from_where_the_fast_season_ends_on_the_same_calendar() -> None:
-    # Once the fast run is over the demo starts this one, so the farm never falls silent.
-    start_s, _shift = farm_timeline(20000.0)
-    farm = scenario_mod.replace(scenario_mod.load("paddy-season"), speed=20000.0)
+def test_the_farm_replays_the_season_up_to_today_and_carries_on_in_real_time_in_one_run() -> None:
+    # One run and one model: no second simulator starting the paddies afresh when the replay is over.
+    start_s, shift_days = farm_timeline(20000.0)
     parser = argparse.ArgumentParser()
     sim_cli.register(parser.add_subparsers())
-    live, live_start_s = sim_cli.resolve(parser.parse_args(["simulate", "--scenario", "paddy-season",
-                                                            *live_farm_args(start_s)]))
-    assert live.speed == 1.0 and live.duration_s >= 7 * 86400
-    assert math.isclose(live_start_s, start_s + farm.duration_s, abs_tol=1e-3)
-    # Same whole-day shift: the simulated farmers (and the registry the backend read) stay on one calendar.
-    assert World(live, live_start_s).calendar_shift_s == World(farm, start_s).calendar_shift_s
+    farm, run_start_s = sim_cli.resolve(parser.parse_args(["simulate", "--scenario", "paddy-season",
+                                                           *farm_args(farm_run(start_s, 20000.0))]))
+    assert farm.catch_up and math.isclose(run_start_s, start_s, abs_tol=1e-3)
+    # The calendar the backend's moved field dates assume.
+    assert World(farm, run_start_s).calendar_shift_s == -shift_days * 86400
+    now = time.time()
+    clock = SimClock(run_start_s, farm.speed, catch_up=farm.catch_up)
+    assert clock.wall_s_between(run_start_s, now) < 180  # four weeks of season replayed in under 3 minutes
+    assert math.isclose(clock.wall_s_between(now + 3600, now + 7200), 3600, rel_tol=1e-3)  # then an hour an hour
+    assert run_start_s + farm.duration_s >= now + 29 * 86400  # and so for a month
