@@ -77,6 +77,29 @@ def write_forecast(path: Path, farm: scenario_mod.Scenario) -> str:
     return f"{farm.site}={path}"
 
 
+# What a demo run leaves under --var that the next one must not inherit: each run replays the last four
+# weeks, and two replays in one InfluxDB interleave into one zig-zag per sensor (different seq ranges, so
+# the gateway's dedup cannot merge them). Logs stay; nothing else in the folder is touched.
+RUN_STATE = ("mosquitto", "influxdb", "gateway", "backend", "registry.json", "forecast-goshogawara.csv",
+             "sent-farm.jsonl", "sent-plows.jsonl",
+             "sent-farm-live.jsonl")  # the last one from demos before the farm became one run
+
+
+def clear_previous_run(var: Path) -> bool:
+    """Remove a previous demo run's servers' data under `var`; True if there was any."""
+    found = False
+    for name in RUN_STATE:
+        path = var / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        found = True
+    return found
+
+
 def _counts(db: InfluxV1) -> dict[str, int]:
     out = {}
     for m in MEASUREMENTS:
@@ -101,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     """Start the stack and the simulators; show live counts until Ctrl-C (or until readings land, with --smoke)."""
     console = Console()
     var = Path(args.var).resolve()
+    if clear_previous_run(var):
+        console.print(f"前回のデモのデータを消去しました / cleared the previous demo run's data in {var}")
     farm_start_s, shift_days = farm_timeline(args.farm_speed)
     farm = farm_run(farm_start_s, args.farm_speed)
     # No JMA forecast to fetch here: the backend reads the weather the farm will play from today on.

@@ -16,7 +16,7 @@ from simulators import cli as sim_cli
 from simulators import scenario as scenario_mod
 from simulators.clock import SimClock
 from simulators.world import World
-from yukimizu.demo import farm_args, farm_run, farm_timeline, write_forecast
+from yukimizu.demo import clear_previous_run, farm_args, farm_run, farm_timeline, write_forecast
 from yukimizu.jst import JST
 from yukimizu.stack import SITE_DIR, Stack
 
@@ -69,3 +69,17 @@ def test_the_farm_replays_the_season_up_to_today_and_carries_on_in_real_time_in_
     assert clock.wall_s_between(run_start_s, now) < 180  # four weeks of season replayed in under 3 minutes
     assert math.isclose(clock.wall_s_between(now + 3600, now + 7200), 3600, rel_tol=1e-3)  # then an hour an hour
     assert run_start_s + farm.duration_s >= now + 29 * 86400  # and so for a month
+
+
+def test_a_new_demo_run_starts_from_clean_servers_and_leaves_other_files_alone(tmp_path: Path) -> None:
+    # A second `make demo` replays the same four weeks: on top of the first run's data every sensor would
+    # show two histories interleaved, and the first run's alerts would still be open.
+    var = tmp_path / "demo"
+    for folder in ("mosquitto", "influxdb/data", "gateway", "backend"):
+        (var / folder).mkdir(parents=True)
+        (var / folder / "state").write_text("from the last run")
+    for name in ("sent-farm.jsonl", "registry.json", "api.log", "my-notes.txt"):
+        (var / name).write_text("x")
+    assert clear_previous_run(var)
+    assert sorted(p.name for p in var.iterdir()) == ["api.log", "my-notes.txt"]
+    assert not clear_previous_run(var)  # nothing left to clear: the demo says nothing
