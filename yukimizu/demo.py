@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -120,9 +121,17 @@ def _table(counts: dict[str, int], started: float) -> Table:
     return t
 
 
+def _stop_as_ctrl_c(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the stack and the simulators; show live counts until Ctrl-C (or until readings land, with --smoke)."""
     console = Console()
+    # A closed terminal (SIGHUP) or a kill (SIGTERM) stops the stack as Ctrl-C does; Python's default
+    # would exit at once and leave the servers running, holding their ports and this folder.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop_as_ctrl_c)
     var = Path(args.var).resolve()
     if clear_previous_run(var):
         console.print(f"前回のデモのデータを消去しました / cleared the previous demo run's data in {var}")

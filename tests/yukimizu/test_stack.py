@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -104,3 +106,30 @@ def test_make_demo_answers_its_health_url_within_60_s(tmp_path: Path) -> None:
     want = {f["id"]: (dt.date.fromisoformat(f["properties"]["transplant_date"]) + dt.timedelta(days=shift_days)).isoformat()
             for f in source if f["properties"]["transplant_date"]}
     assert {f["id"]: f["properties"]["transplant_date"] for f in moved if f["id"] in want} == want
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM (kill, systemd, timeout)",
+                                                                      "SIGHUP (the SSH session closed)"])
+def test_the_demo_stopped_by_a_signal_takes_its_servers_with_it(tmp_path: Path, sig: signal.Signals) -> None:
+    # Left running, the old broker, InfluxDB, gateway and API would hold their ports and the folder that the
+    # next `make demo` clears.
+    proc = subprocess.Popen([sys.executable, "-m", "yukimizu.cli", "demo", "--var", str(tmp_path / "demo")],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**__import__("os").environ, "COLUMNS": "200"})
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "Ctrl-C" in line:
+            break
+    out = "".join(lines)
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", out)]
+    assert len(set(ports)) >= 3, out  # the API, the broker and InfluxDB
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+
+    def answers(port: int) -> bool:
+        with socket.socket() as s:
+            s.settimeout(1)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+    assert [p for p in set(ports) if answers(p)] == [], out
