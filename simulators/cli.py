@@ -130,8 +130,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
     broker = args.broker
     if broker is None:
-        from yukimizu.servers import Mosquitto, ServerError
+        from yukimizu.servers import Mosquitto, ServerError, stop_like_ctrl_c_on_termination
 
+        stop_like_ctrl_c_on_termination()  # killed, the run still stops its own broker
         own = Mosquitto(Path(args.var).resolve() / "mosquitto")
         try:
             own.start()
@@ -140,6 +141,19 @@ def main(args: argparse.Namespace) -> int:
             return 2
         broker = own.url
         hooks["broker"] = server_hook(own)
+    try:
+        return _run_and_report(args, console, sc, start, seq_base, world, broker, hooks)
+    except KeyboardInterrupt:  # before the run began (a SIGTERM while starting)
+        print("interrupted / 中断", file=sys.stderr)
+        return 130
+    finally:
+        if own is not None:
+            own.stop()  # whatever happened, a broker the run started ends with it
+
+
+def _run_and_report(args: argparse.Namespace, console: Console, sc: scenario_mod.Scenario, start: float,
+                    seq_base: int, world: World, broker: str, hooks: dict[str, Hook]) -> int:
+    """Run the world against the broker, print the report; the exit status of `main`."""
     console.print(f"broker {broker}   start {_jst(start)}   devices {len(world.devices)}   "
                   f"run about {SimClock(start, sc.speed, sc.catch_up).wall_s_between(start, world.end_unix_s):,.0f} s")
     fil_thread: threading.Thread | None = None
@@ -150,8 +164,6 @@ def main(args: argparse.Namespace) -> int:
             world, fil_thread = start_fil(args, sc, start, seq_base, world, broker, fil_result, stop)
         except Exception as e:  # FilError, a build error, no MicroPython: say what is missing and stop
             print(f"firmware in the loop / 実機ファームウェア: {e}", file=sys.stderr)
-            if own is not None:
-                own.stop()
             return 2
     fleet = Fleet(broker, [d.device_id for d in world.devices], sent_log=args.sent_log,
                   client_prefix=f"yukimizu-sim-{os.getpid()}")
@@ -174,8 +186,6 @@ def main(args: argparse.Namespace) -> int:
         stop.set()
     finally:
         fleet.close()
-        if own is not None:
-            own.stop()
     if report is None:
         return 130
     failed = [f for f in report.faults if f.outcome.startswith("failed")]

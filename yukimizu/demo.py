@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shutil
-import signal
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from simulators.forecast import forecast_csv
 from simulators.world import World
 
 from .influx import InfluxV1
+from .servers import stop_like_ctrl_c_on_termination
 from .stack import DATABASE, Stack
 
 MEASUREMENTS = ("plow", "water", "soil", "weather")
@@ -121,17 +121,10 @@ def _table(counts: dict[str, int], started: float) -> Table:
     return t
 
 
-def _stop_as_ctrl_c(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
     """Start the stack and the simulators; show live counts until Ctrl-C (or until readings land, with --smoke)."""
     console = Console()
-    # A closed terminal (SIGHUP) or a kill (SIGTERM) stops the stack as Ctrl-C does; Python's default
-    # would exit at once and leave the servers running, holding their ports and this folder.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _stop_as_ctrl_c)
+    stop_like_ctrl_c_on_termination()  # a closed terminal or a kill stops the stack as Ctrl-C does
     var = Path(args.var).resolve()
     if clear_previous_run(var):
         console.print(f"前回のデモのデータを消去しました / cleared the previous demo run's data in {var}")

@@ -23,6 +23,19 @@ class ServerError(RuntimeError):
     """A server could not be found, started or reached."""
 
 
+def stop_like_ctrl_c_on_termination() -> None:
+    """Make SIGTERM and SIGHUP raise KeyboardInterrupt in a command that owns servers.
+
+    The servers run in sessions of their own (a Ctrl-C in the terminal is the command's to handle), so
+    Python's default for these signals, exit at once, would leave them running: ports held, data folders
+    in use. Raised as KeyboardInterrupt, the command's own Ctrl-C path stops them in order."""
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from simulators import scenario
@@ -66,3 +71,24 @@ def test_an_unreachable_broker_is_named_and_nothing_is_logged_as_sent(tmp_path: 
     assert rc == 2
     assert f"cannot reach the broker at {url}" in capsys.readouterr().err
     assert (tmp_path / "sent.jsonl").read_text() == ""
+
+
+def test_a_run_killed_with_sigterm_stops_its_own_broker(tmp_path: Path) -> None:
+    # Without --broker the run starts a Mosquitto of its own; killed, it must not leave that one running.
+    proc = subprocess.Popen([sys.executable, "-m", "yukimizu.cli", "simulate", "--scenario", "paddy-season",
+                             "--speed", "1", "--no-progress", "--var", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    line = ""
+    for line in proc.stdout:
+        if line.startswith("broker "):
+            break
+    m = re.search(r"mqtt://127\.0\.0\.1:(\d+)", line)
+    assert m, line
+    port = int(m.group(1))
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()  # listening while it runs
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    with socket.socket() as s:
+        s.settimeout(1)
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "the run's own broker is still listening"
