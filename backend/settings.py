@@ -175,6 +175,9 @@ class SnowSection:
     live_engine: bool = True  # keep tonight's coverage per site up to date in the background (answers instantly)
     live_interval_s: float = 5.0  # how often the background task reads the points written since its last read
     live_read_lag_s: float = 5.0  # it reads up to now minus this, so a gateway batch in flight is not missed
+    # ... and reads the whole night again this often (0: never), so points that arrive later than the lag
+    # (a plow's backlog from a dead zone, a gateway that was offline) reach the live map too.
+    live_rebuild_s: float = 300.0
     coverage_cache_s: float = 10.0  # a computed coverage is reused this long
     live_cache_s: float = 1.0  # latest positions are reused this long (100 clients, one query)
     live_lookback_h: float = 12.0  # plows not heard from for longer are not on the live map
@@ -194,6 +197,7 @@ class SnowSection:
                 "snow.night_start_jst", f"{self.night_start_jst!r} is not a time HH:MM")
         fail_if(self.live_interval_s < 0.1, "snow.live_interval_s", "must be at least 0.1 s")
         fail_if(self.live_read_lag_s < 0, "snow.live_read_lag_s", "must be 0 or more")
+        fail_if(self.live_rebuild_s < 0, "snow.live_rebuild_s", "must be 0 (never) or more")
         fail_if(self.coverage_cache_s < 0, "snow.coverage_cache_s", "must be 0 or more")
         fail_if(self.live_cache_s < 0, "snow.live_cache_s", "must be 0 or more")
         fail_if(self.live_lookback_h <= 0, "snow.live_lookback_h", "must be positive")

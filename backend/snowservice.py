@@ -4,7 +4,8 @@ Tonight's coverage (since the latest `snow.night_start_jst`) is kept per site by
 (`run_live`): every `snow.live_interval_s` it reads the points written since its last read, up to now
 minus `snow.live_read_lag_s`, into one incremental CoverageEngine per site, so `/api/v1/coverage`
 without since/until answers at once. A point that reaches InfluxDB later than that lag behind its own
-time is not in the live state (it is in any coverage asked for with since/until). Other windows are
+time (a plow's backlog from a dead zone) is taken in when the engine is rebuilt from the whole night,
+every `snow.live_rebuild_s`; any coverage asked for with since/until has it at once. Other windows are
 computed per request from the plow tracks in InfluxDB (the same engine and input rules as
 `yukimizu coverage`) and kept for `snow.coverage_cache_s`, so a map that refreshes, or many people
 opening it at once, costs one computation. The latest positions are kept
@@ -81,6 +82,7 @@ class _LiveSite:
     engine: CoverageEngine
     since_s: float
     read_until_ms: int
+    built_s: float  # when this engine began (it is replaced by a fresh read of the night after live_rebuild_s)
     used: int = 0
     repeated: int = 0
     skipped: int = 0
@@ -207,8 +209,13 @@ class SnowService:
             network, grid = await asyncio.to_thread(self.network, site)
             night = night_start_s(now_s, self.settings.night_start_jst)
             live = self._live_sites.get(site)
-            if live is None or live.network is not network or live.since_s != night:
-                live = _LiveSite(network, CoverageEngine(network, self.params, grid=grid), night, _ms(night))
+            rebuild_s = self.settings.live_rebuild_s
+            if (live is None or live.network is not network or live.since_s != night
+                    or (rebuild_s > 0 and now_s - live.built_s >= rebuild_s)):
+                # A fresh engine reads the whole night at once: it also takes in points that reached
+                # InfluxDB behind the previous engine's read position. Until its first read is done,
+                # the previous state is what the map shows.
+                live = _LiveSite(network, CoverageEngine(network, self.params, grid=grid), night, _ms(night), now_s)
                 self._live_sites[site] = live
             # Whole seconds, so the window in the answer (ISO 8601 to the second) is exactly what was read.
             end_ms = int(now_s - self.settings.live_read_lag_s) * 1000

@@ -153,6 +153,33 @@ def test_the_live_engine_joins_new_points_to_old_ones_and_equals_a_batch(snow_se
         assert {s["id"]: s["cleared"] for s in two["segments"]}["r-01"] is True
 
 
+def test_points_that_arrive_late_reach_the_live_map_at_the_next_rebuild(snow_settings, influx: InfluxV1) -> None:
+    # A plow clears a lane inside a dead zone; its logger sends the fixes when it is back in reach, long
+    # after the live engine has read past their time. The road division must still see the lane cleared.
+    now = time.time()
+    with TestClient(_live_app(snow_settings, live_engine=False, live_read_lag_s=0.0, live_rebuild_s=300.0),
+                    headers=admin_headers(snow_settings)) as c:
+        seed_registry(c)
+        snow = c.app.state.snow  # type: ignore[attr-defined]
+        on_air = drive([(-20, 0), (400, 0), (400, 220)], 40, now - 400, noise_m=3.0, seed=4)
+        write(influx, "plow-001", on_air)
+        step_s = on_air[-1]["t"] + 1.5
+        c.portal.call(snow.live_step, step_s)  # type: ignore[union-attr]
+        late = drive([(-120, -100), (120, -100)], 30, now - 500)  # the dead zone's lane, stamped before that
+        write(influx, "plow-002", late)
+
+        def cleared(at_s: float) -> dict[str, bool]:
+            c.portal.call(snow.live_step, at_s)  # type: ignore[union-attr]
+            return {s["id"]: s["cleared"] for s in c.get("/api/v1/coverage").json()["segments"]}
+        assert cleared(step_s + 60)["r-05"] is False  # behind the read position: not yet
+        after = cleared(step_s + 301)  # the rebuild reads the whole night again
+        assert after["r-05"] is True and after["r-01"] is True
+        live = c.get("/api/v1/coverage").json()
+        batch = c.get("/api/v1/coverage", params={"since": live["input"]["since"], "until": live["input"]["until"]}).json()
+        for key in ("segments", "routes", "total"):
+            assert live[key] == batch[key], key
+
+
 def test_a_road_changed_in_the_registry_counts_at_once(snow_client: TestClient, influx: InfluxV1) -> None:
     from snowapi_night import lonlat
 
