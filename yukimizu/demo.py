@@ -164,6 +164,14 @@ def run(args: argparse.Namespace) -> int:
             console.print("  Grafana: `yukimizu dashboards build --out /etc/grafana/provisioning` then restart Grafana")
         else:
             console.print("  Grafana is not installed here; `yukimizu dashboards build --out DIR` writes its provisioning")
+        # What the pages will show, so nobody takes a replay for a fault: the plows' last fixes are from
+        # last night, and the farm's first weeks arrive in a rush.
+        replay_s = farm.duration_s - LIVE_FARM_S
+        console.print(f"  除雪車: 昨夜の大雪を {args.plow_speed:g} 倍速で再生 / plows: last night's storm replayed "
+                      f"at {args.plow_speed:g}x", highlight=False, soft_wrap=True)
+        console.print(f"  圃場: 過去 {replay_s / 86400:.0f} 日を約 {replay_s / args.farm_speed / 60:.0f} 分で再生、その後は実時間 / "
+                      f"fields: the past {replay_s / 86400:.0f} days in about {replay_s / args.farm_speed / 60:.0f} min, "
+                      "then in real time", highlight=False, soft_wrap=True)
         started = time.monotonic()
         if args.smoke:
             deadline = started + args.timeout_s

@@ -91,6 +91,8 @@ def test_make_demo_answers_its_health_url_within_60_s(tmp_path: Path) -> None:
     out = "".join(lines)
     assert health_at is not None and health_at < 60, out
     assert rc == 0 and "smoke ok" in out, out
+    # It says what is a replay, so last night's plow fixes are not taken for a stalled map.
+    assert "plows: last night's storm replayed at 20x" in out and "then in real time" in out, out
     # Each page's link on its label's line, with the same whole token: one a clerk can copy.
     tokens = set()
     for label, page in (("live plow map", "map"), ("fields (farmers)", "fields"), ("fleet health", "fleet")):
