@@ -38,8 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--duration-s", type=float, help="模擬時間の長さ / simulated seconds to run (default: the scenario's)")
     p.add_argument("--seed", type=int, help="乱数の種 / seed: same seed, same data")
     p.add_argument("--start", help="開始時刻 / simulated start, ISO 8601 with offset (default: chosen so no timestamp is in the future)")
-    p.add_argument("--calendar-start", help="季節の開始日 / the date whose season the models play, ISO 8601 with offset "
-                   "(default: the scenario's); a run continuing another starts its calendar where that one ended")
     p.add_argument("--catch-up", action="store_true", default=None,
                    help="現在に追いついたら実時間 / play at --speed until the simulated clock reaches the present, "
                    "then go on in real time (with --start in the past)")
@@ -63,8 +61,7 @@ def resolve(args: argparse.Namespace) -> tuple[scenario_mod.Scenario, float]:
     """The scenario with command-line overrides, and its start time."""
     sc = scenario_mod.load(args.scenario)
     changes = {k: v for k, v in (("speed", args.speed), ("devices", args.devices), ("duration_s", args.duration_s),
-                                 ("seed", args.seed), ("start", args.start), ("calendar_start", args.calendar_start),
-                                 ("catch_up", args.catch_up))
+                                 ("seed", args.seed), ("start", args.start), ("catch_up", args.catch_up))
                if v is not None}
     if changes:
         sc = scenario_mod.replace(sc, **changes)

@@ -82,8 +82,7 @@ def write_forecast(path: Path, farm: scenario_mod.Scenario) -> str:
 # weeks, and two replays in one InfluxDB interleave into one zig-zag per sensor (different seq ranges, so
 # the gateway's dedup cannot merge them). Logs stay; nothing else in the folder is touched.
 RUN_STATE = ("mosquitto", "influxdb", "gateway", "backend", "registry.json", "forecast-goshogawara.csv",
-             "sent-farm.jsonl", "sent-plows.jsonl",
-             "sent-farm-live.jsonl")  # the last one from demos before the farm became one run
+             "sent-farm.jsonl", "sent-plows.jsonl")
 
 
 def clear_previous_run(var: Path) -> bool:
