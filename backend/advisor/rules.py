@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from backend.agronomy import paddy
 
-from ..alerts.builtin import judged_by_level_rule
+from ..alerts.builtin import ColdDamage, judged_by_level_rule
 from ..alerts.rules import Condition, Evaluation, Rule, RuleContext, Severity
 from ..settings import BackendSettings
 from .service import Advisor, FieldAdvice
@@ -84,7 +84,7 @@ class PaddyRule:
         for f in rows:
             if not self._judged(f):
                 continue
-            if self.what == "cold_night" and ctx.is_open("cold_damage", f.field_id):
+            if self.what == "cold_night" and ctx.is_open(ColdDamage.name, f.field_id):
                 # The built-in cold alert (a cold week) already asks this paddy for deep water: one message.
                 # Left unchecked, an alert raised before it neither repeats nor clears while that one lasts.
                 continue
