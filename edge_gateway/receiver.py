@@ -40,6 +40,13 @@ MESSAGE, EVENT = 0, 1
 # write per message would wake the gateway's reader thousands of times a second, and each wake-up
 # takes the GIL from its intake. A few ms of delay is invisible.
 FLUSH_S = 0.003
+FLUSH_BYTES = 1 << 16
+# While this much output waits for the gateway (its pipe is full: it has enough to do), the broker
+# socket is not read, so TCP holds the backlog at the broker. The pipe is written without blocking,
+# so acknowledgements from the gateway are read meanwhile: a blocking write here used to hold them
+# up, and the gateway's intake with them, for over a second.
+OUT_HIGH_BYTES = 1 << 18
+READ_BURST = 256  # packets handled between looks at the acknowledgements (about 150 KB of telemetry)
 F_SETPIPE_SZ = 1031  # Linux: a 1 MB pipe lets one read of the gateway take a thousand messages
 # Lower CPU priority than the gateway and InfluxDB: draining a backlog, the receiver only has to stay
 # ahead of the intake, and on a busy machine the CPU it would spend running further ahead goes to
@@ -128,7 +135,10 @@ class Receiver:
         import paho.mqtt.client as mqtt
 
         self.cfg = cfg
-        self.out = os.fdopen(out_fd, "wb", buffering=1 << 16)
+        self.out_fd = out_fd
+        os.set_blocking(out_fd, False)
+        self.out = bytearray()  # frames not yet taken by the gateway's pipe
+        self.out_blocked = False  # the pipe was full at the last write: wait until select says writable
         self.generation = 0
         self.connected = False
         self.unflushed_at = 0.0  # monotonic time of the first frame not yet handed to the gateway
@@ -154,22 +164,29 @@ class Receiver:
         self.client = c
 
     def _send(self, kind: int, mid: int, qos: int, topic: bytes, payload: bytes) -> None:
-        head = FRAME.pack(kind, self.generation, mid, qos, time.time(), len(topic), len(payload))
-        try:
-            self.out.write(head)
-            self.out.write(topic)
-            self.out.write(payload)
-        except OSError:
-            os._exit(0)  # the gateway is gone (killed): nothing here is acknowledged, the broker keeps it all
+        out = self.out
+        out += FRAME.pack(kind, self.generation, mid, qos, time.time(), len(topic), len(payload))
+        out += topic
+        out += payload
         if not self.unflushed_at:
             self.unflushed_at = time.monotonic()
+        if len(out) >= FLUSH_BYTES and not self.out_blocked:
+            self._flush()
 
     def _flush(self) -> None:
+        """Write queued frames to the gateway's pipe, as much as it takes without waiting."""
+        out = self.out
+        while out:
+            try:
+                n = os.write(self.out_fd, out)
+            except BlockingIOError:
+                self.out_blocked = True
+                return
+            except OSError:
+                os._exit(0)  # the gateway is gone (killed): nothing here is acknowledged, the broker keeps it all
+            del out[:n]
+        self.out_blocked = False
         self.unflushed_at = 0.0
-        try:
-            self.out.flush()
-        except OSError:
-            os._exit(0)
 
     def _event(self, **what: Any) -> None:
         self._send(EVENT, 0, 0, json.dumps(what).encode(), b"")
@@ -252,23 +269,33 @@ class Receiver:
                 self._connect()
                 sock = c.socket()
             timeout = misc_at - now
-            if self.unflushed_at:
+            if self.unflushed_at and not self.out_blocked:
                 timeout = min(timeout, self.unflushed_at + FLUSH_S - now)
             if sock is None:
                 timeout = min(timeout, self.retry_at - now)
-            r, _, _ = select.select([in_fd] if sock is None else [in_fd, sock],
-                                    [sock] if sock is not None and self._want_write(sock) else [], [],
-                                    max(timeout, 0.0))
+            reading = sock is not None and len(self.out) < OUT_HIGH_BYTES
+            pending = getattr(sock, "pending", None)
+            if reading and pending is not None and pending():
+                timeout = 0.0  # bytes already read ahead: select would not wake for them
+            writing = [sock] if sock is not None and self._want_write(sock) else []
+            if self.out_blocked:
+                writing.append(self.out_fd)
+            r, w, _ = select.select([in_fd, sock] if reading else [in_fd], writing, [], max(timeout, 0.0))
+            if self.out_fd in w:
+                self._flush()
             if in_fd in r:
                 chunk = os.read(in_fd, 1 << 16)
                 if not chunk:
                     return
                 rest = self._acks(rest + chunk)
-            if sock is not None and sock in r:
-                c.loop_read()
-                pending = getattr(sock, "pending", None)
-                while pending is not None and c.socket() is sock and pending():
-                    c.loop_read()  # the packets already read ahead: paho takes one per call
+            if reading and (sock in r or (pending is not None and pending())):
+                # The packets read ahead, paho taking one per call; at most a burst, so that the
+                # acknowledgements and the pipe get their turn while a backlog streams in (reading
+                # ahead, paho's next packet header refills the buffer from the socket).
+                for _ in range(READ_BURST):
+                    c.loop_read()
+                    if c.socket() is not sock or not (pending and pending()) or len(self.out) >= OUT_HIGH_BYTES:
+                        break
             sock = c.socket()
             if sock is not None and self._want_write(sock):
                 self._write(sock)
@@ -276,7 +303,7 @@ class Receiver:
             if now >= misc_at:
                 c.loop_misc()  # keepalive pings, and noticing a broker gone silent
                 misc_at = now + 1.0
-            if self.unflushed_at and now - self.unflushed_at >= FLUSH_S:
+            if self.unflushed_at and not self.out_blocked and now - self.unflushed_at >= FLUSH_S:
                 self._flush()
 
 
