@@ -28,19 +28,28 @@ log = logging.getLogger("edge_gateway.mqtt")
 
 READ_BYTES = 1 << 20
 RESTART_MAX_S = 30.0
+# Messages waiting for the intake, at most (plus one pipe read). Mosquitto does not hold a client to
+# its inflight window once acknowledgements flow (2.0.11: 16,000 outstanding with a window of 1,000),
+# so a backlog would otherwise pour into memory as fast as the receiver reads it. Past this the
+# reader stops reading; the pipe fills, the receiver stops reading its socket, and TCP keeps the
+# backlog at the broker, where it is persistent.
+QUEUE_MAX_MSGS = 4000
 
 
 class MqttSource:
     """Feeds `self.queue` with batches of Incoming messages; `ack()` sends their PUBACKs."""
 
-    def __init__(self, s: MqttSettings, gauges: Gauges, receiver: subprocess.Popen[bytes] | None = None):
-        """`receiver`: one already started with `receiver.spawn` (the gateway starts it before its imports)."""
+    def __init__(self, s: MqttSettings, gauges: Gauges, receiver: subprocess.Popen[bytes] | None = None,
+                 max_queued: int = QUEUE_MAX_MSGS):
+        """`receiver`: one already started with `receiver.spawn` (the gateway starts it before its imports);
+        `max_queued`: stop reading from the receiver while this many messages wait for the intake."""
         self.s = s
         self._first = receiver
         self.gauges = gauges
         self.queue: queue.Queue[list[Incoming]] = queue.Queue()
         self.queued = 0  # messages in `queue`, for the health output
-        self._count_lock = threading.Lock()
+        self.max_queued = max_queued
+        self._room = threading.Condition()  # guards `queued`; notified when the intake takes messages
         self.generation = -1  # (receiver process number << 32) | its connection number
         self._epoch = 0
         self._read_on_connection = 0  # messages read from the receiver since its last "connected"
@@ -51,14 +60,21 @@ class MqttSource:
 
     def put(self, batch: list[Incoming]) -> None:
         """Queue messages for the intake (the receiver's and the LoRa ingest's)."""
-        with self._count_lock:
+        with self._room:
             self.queued += len(batch)
         self.queue.put(batch)
 
     def taken(self, n: int) -> None:
         """The intake took `n` messages off the queue."""
-        with self._count_lock:
+        with self._room:
             self.queued -= n
+            if self.queued < self.max_queued:
+                self._room.notify_all()
+
+    def _wait_for_room(self) -> None:
+        with self._room:
+            while self.queued >= self.max_queued and not self._stopping.is_set():
+                self._room.wait(0.5)
 
     def start(self) -> None:
         """Start the receiver process (it connects, and reconnects, in the background)."""
@@ -67,6 +83,8 @@ class MqttSource:
     def stop(self) -> None:
         """Disconnect; unacknowledged messages stay with the broker for next time."""
         self._stopping.set()
+        with self._room:
+            self._room.notify_all()
         p = self._proc
         if p is not None and p.stdin is not None:
             with self._ack_lock:
@@ -134,6 +152,7 @@ class MqttSource:
                 view.release()
                 buf.extend(bytes(len(buf)))
                 view = memoryview(buf)
+            self._wait_for_room()
             n = out.readinto(view[end:])  # type: ignore[attr-defined]
             if not n:
                 return
