@@ -12,7 +12,8 @@ if the gateway's own imports are still running then):
   * a naive subscriber: one HTTP /write per message (what a quick script or a per-message flow does);
   * the raw ceiling: the same line protocol POSTed straight to InfluxDB in 5,000-line batches.
 Then latency publish -> queryable at a steady 2,000 readings/s, and the gateway's peak RSS (VmHWM of
-the gateway and its child processes, added up).
+the gateway and its child processes, added up), in the runs above and draining a backlog ten times
+as large (the size of the backlog must not show in it).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ N_DEVICES = 200
 READINGS_PER_MSG = 10
 GATEWAY_MSGS = 10_000  # 100,000 readings
 NAIVE_MSGS = 2_000  # 20,000 readings: enough for a stable rate at one request per message
+BIG_BACKLOG_MSGS = 100_000  # 1,000,000 readings: memory must not grow with the backlog
 LATENCY_RATE_READINGS_S = 2_000
 LATENCY_SECONDS = 15
 # Interleaved rounds of the three throughput cases; each figure is their median. This machine's speed
@@ -65,9 +67,10 @@ def publish(port: int, msgs: list[tuple[str, bytes]]) -> None:
     c.max_queued_messages_set(0)
     c.connect("127.0.0.1", port)
     c.loop_start()
-    infos = [c.publish(t, p, qos=1) for t, p in msgs]
-    for i in infos:
-        i.wait_for_publish(120)
+    for k in range(0, len(msgs), 20_000):  # paho refuses more than 65,535 messages waiting at once
+        infos = [c.publish(t, p, qos=1) for t, p in msgs[k:k + 20_000]]
+        for i in infos:
+            i.wait_for_publish(120)
     c.disconnect()
     c.loop_stop()
 
@@ -425,6 +428,9 @@ def main() -> None:
             print("  gateway with 2 decoder worker processes", flush=True)
             wk, rss_wk, _cpu_wk, _used_wk = run_gateway(root / "gw-workers", broker, influx, messages(GATEWAY_MSGS), "gwworkers",
                                               workers=2)
+            print(f"  a backlog of {BIG_BACKLOG_MSGS * READINGS_PER_MSG:,} readings (peak RSS)", flush=True)
+            big, rss_big, _cpu_big, _used_big = run_gateway(root / "gw-big", broker, influx, messages(BIG_BACKLOG_MSGS),
+                                                            "gwbig")
             print(f"  latency at {LATENCY_RATE_READINGS_S:,} readings/s", flush=True)
             p50, p99, pmax = run_latency(root / "lat", broker, influx)
         finally:
@@ -456,7 +462,8 @@ def main() -> None:
     print(f"CPU seconds per 100,000 readings while draining (median of {ROUNDS}): "
           + ", ".join(f"{k} {med[k]:.2f}" for k in kinds) + f"; sum {sum(med.values()):.2f} on {os.cpu_count()} cores. "
           f"Raw ceiling: InfluxDB {statistics.median(raw_influx_cpu) * per_100k:.2f}")
-    print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB, its receiver process included   (target < 80 MB)")
+    print(f"gateway peak RSS (VmHWM) {max(rss):.1f} MB, its receiver process included   (target < 80 MB); "
+          f"draining {BIG_BACKLOG_MSGS * READINGS_PER_MSG:,} readings: {rss_big:.1f} MB at {big:,.0f} readings/s")
     print(f"machine load while measuring (1-min load average, {os.cpu_count()} cores): {os.getloadavg()[0]:.1f}")
 
 
