@@ -8,6 +8,7 @@ its frames, the intake makes group commits and then asks it for the PUBACKs, the
 from __future__ import annotations
 
 import logging
+import queue
 import signal
 import subprocess
 import threading
@@ -39,6 +40,7 @@ class Gateway:
         self.s = settings
         self._receiver = receiver
         self.stop_event = threading.Event()
+        self._stop_requests: queue.SimpleQueue[None] = queue.SimpleQueue()
         self.wake_flusher = threading.Event()
         self.gauges = Gauges()
         self.registry = Registry(settings.registry)
@@ -58,7 +60,11 @@ class Gateway:
 
     def stop(self) -> None:
         """Ask the service to stop (from a signal handler or another thread)."""
-        self.stop_event.set()
+        # Not stop_event.set(): a signal handler runs in the main thread, which may be inside
+        # stop_event.wait() holding the event's lock, and set() would wait for it forever (seen: a
+        # gateway that never exited on SIGTERM). SimpleQueue.put is reentrant; the supervisor,
+        # waiting on this queue, sets the event.
+        self._stop_requests.put(None)
 
     def run(self) -> int:
         """Start everything, supervise until stopped, shut down in order. Exit status 1 after an intake failure."""
@@ -130,7 +136,7 @@ class Gateway:
             log.exception("intake failed; stopping so the service manager restarts the gateway",
                           extra={"event": "intake_failed"})
             self.failed = True
-            self.stop_event.set()
+            self.stop()
 
     def _supervise(self, worker: IntakeWorker, flusher: Flusher, health_sink: Any) -> None:
         s = self.s
@@ -158,4 +164,8 @@ class Gateway:
                               extra={"event": "silence", "silent_s": age, "mqtt_connected": snap["mqtt_connected"]})
                 elif age < s.health.silence_alarm_s:
                     silence_alarmed = False
-            self.stop_event.wait(min(1.0, wd_s or 1.0))
+            try:
+                self._stop_requests.get(timeout=min(1.0, wd_s or 1.0))
+                self.stop_event.set()
+            except queue.Empty:
+                pass
