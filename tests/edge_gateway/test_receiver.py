@@ -9,6 +9,7 @@ import queue
 import select
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,9 @@ def tls_broker(tmp_path: Path):
     b.stop()
 
 
-def take(src: MqttSource, n: int, timeout_s: float = 30) -> list[Incoming]:
+def take(src: MqttSource, n: int, timeout_s: float = 30,
+         each_batch: Callable[[list[Incoming]], None] | None = None) -> list[Incoming]:
+    """Up to `n` messages off the queue, as the intake takes them; `each_batch` sees every batch taken."""
     got: list[Incoming] = []
     deadline = time.monotonic() + timeout_s
     while len(got) < n and time.monotonic() < deadline:
@@ -50,6 +53,8 @@ def take(src: MqttSource, n: int, timeout_s: float = 30) -> list[Incoming]:
             continue
         src.taken(len(batch))
         got += batch
+        if each_batch is not None:
+            each_batch(batch)
     return got
 
 
@@ -169,20 +174,16 @@ def test_a_backlog_stays_at_the_broker_while_the_intake_is_behind(make_mosquitto
 
     src = MqttSource(s, Gauges(), max_queued=500)
     src.start()
-    got: list[Incoming] = []
     most_waiting = 0
-    deadline = time.monotonic() + 120
+
+    def slow_intake(batch: list[Incoming]) -> None:
+        nonlocal most_waiting
+        most_waiting = max(most_waiting, src.queued + len(batch))  # waiting just before this batch was taken
+        src.ack(batch)  # acknowledged as the intake would, after its commit
+        time.sleep(0.01)  # an intake slower than the receiver
+
     try:
-        while len(got) < n and time.monotonic() < deadline:
-            most_waiting = max(most_waiting, src.queued)
-            try:
-                batch = src.queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            src.taken(len(batch))
-            got += batch
-            src.ack(batch)  # acknowledged as the intake would, after its commit
-            time.sleep(0.01)  # an intake slower than the receiver
+        got = take(src, n, timeout_s=120, each_batch=slow_intake)
         assert src._proc is not None
         receiver_mb = peak_rss_mb(src._proc.pid)
     finally:
